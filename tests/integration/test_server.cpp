@@ -1,0 +1,173 @@
+// test_server.cpp - the server the integration tests drive over loopback. Its handlers
+// mirror those of Python's test_httpservers.py, so the Python tests port line by line.
+//     cgihttp_test_server KIND [--protocol V] [--keepalive-ms N] [--header-ms N] [--io-ms N]
+// KIND: base (BaseHTTPServerTestCase), logging (RequestHandlerLoggingTestCase), echo.
+// Prints "PORT <n>" once listening on 127.0.0.1; stops on SIGINT or SIGTERM.
+#include <cgihttp/handler.hpp>
+
+#include <asio/signal_set.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+namespace {
+
+std::string latin1_to_utf8(std::string_view latin1) {
+    std::string out;
+    for (const char c : latin1) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x80) {
+            out += c;
+        } else {
+            out += static_cast<char>(0xC0 | (u >> 6));
+            out += static_cast<char>(0x80 | (u & 0x3F));
+        }
+    }
+    return out;
+}
+
+/// Python's BaseHTTPServerTestCase.request_handler.
+struct base_handler : cgihttp::BaseRequestHandler<base_handler> {
+    static constexpr std::string_view protocol_version = "HTTP/1.1";
+    static constexpr std::string_view default_request_version = "HTTP/1.1";
+
+    void do_TEST() {
+        send_response(204);
+        send_header("Content-Type", "text/html");
+        send_header("Connection", "close");
+        end_headers();
+    }
+    void do_KEEP() {
+        send_response(204);
+        send_header("Content-Type", "text/html");
+        send_header("Connection", "keep-alive");
+        end_headers();
+    }
+    void do_KEYERROR() { send_error(999); }
+    void do_NOTFOUND() { send_error(404); }
+    void do_EXPLAINERROR() { send_error(999, "Short Message", "This is a long \n explanation"); }
+    void do_CUSTOM() {
+        send_response(999);
+        send_header("Content-Type", "text/html");
+        send_header("Connection", "close");
+        end_headers();
+    }
+    void do_LATINONEHEADER() {
+        send_response(999);
+        send_header("X-Special", "D\xe4ngerous Mind"); // latin-1, as Python sends it
+        send_header("Connection", "close");
+        end_headers();
+        wfile().write(latin1_to_utf8(headers.get("x-special-incoming", "")));
+    }
+    void do_SEND_ERROR() { send_error(std::atoi(path.c_str() + 1)); }
+    void do_HEAD() { send_error(std::atoi(path.c_str() + 1)); }
+    void log_message(std::string_view) {}
+
+    static auto extra_methods() {
+        using m = cgihttp::method_entry<base_handler>;
+        return std::array{m{"TEST", &base_handler::do_TEST},
+                          m{"KEEP", &base_handler::do_KEEP},
+                          m{"KEYERROR", &base_handler::do_KEYERROR},
+                          m{"NOTFOUND", &base_handler::do_NOTFOUND},
+                          m{"EXPLAINERROR", &base_handler::do_EXPLAINERROR},
+                          m{"CUSTOM", &base_handler::do_CUSTOM},
+                          m{"LATINONEHEADER", &base_handler::do_LATINONEHEADER},
+                          m{"SEND_ERROR", &base_handler::do_SEND_ERROR}};
+    }
+};
+
+/// Python's RequestHandlerLoggingTestCase.request_handler (logs to stderr).
+struct logging_handler : cgihttp::BaseRequestHandler<logging_handler> {
+    static constexpr std::string_view protocol_version = "HTTP/1.1";
+    static constexpr std::string_view default_request_version = "HTTP/1.1";
+
+    void do_GET() {
+        send_response(200);
+        end_headers();
+    }
+    void do_ERROR() { send_error(404, "File not found"); }
+
+    static auto extra_methods() {
+        return std::array{
+            cgihttp::method_entry<logging_handler>{"ERROR", &logging_handler::do_ERROR}};
+    }
+};
+
+/// Echoes the path (GET) or the body (POST); for keep-alive, framing and timeout tests.
+struct echo_handler : cgihttp::BaseRequestHandler<echo_handler> {
+    std::string_view protocol_version = "HTTP/1.0";
+
+    void do_GET() { reply(path); }
+    void do_POST() { reply(rfile().read()); }
+    /// Answers without a Content-Length: only closing the connection can end the body.
+    void do_UNFRAMED() {
+        send_response(200);
+        end_headers();
+        wfile().write("no length\n");
+    }
+    static auto extra_methods() {
+        return std::array{
+            cgihttp::method_entry<echo_handler>{"UNFRAMED", &echo_handler::do_UNFRAMED}};
+    }
+
+private:
+    void reply(const std::string& body) {
+        send_response(200);
+        send_header("Content-Type", "application/octet-stream");
+        send_header("Content-Length", body.size());
+        end_headers();
+        wfile().write(body);
+    }
+};
+
+template <class Handler>
+int serve(const cgihttp::server_options& options, const std::string& protocol) {
+    cgihttp::server<Handler> server(options, [&] {
+        Handler handler;
+        if constexpr (std::is_same_v<Handler, echo_handler>) handler.protocol_version = protocol;
+        return handler;
+    });
+    asio::signal_set signals(server.context(), SIGINT, SIGTERM);
+    signals.async_wait([&](std::error_code ec, int) {
+        if (!ec) server.shutdown();
+    });
+    std::printf("PORT %u\n", server.server_port());
+    std::fflush(stdout);
+    server.serve_forever();
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: %s base|logging|echo [options]\n", argv[0]);
+        return 2;
+    }
+    const std::string kind = argv[1];
+    cgihttp::server_options options;
+    options.bind_address = "127.0.0.1";
+    options.port = 0;
+    std::string protocol = "HTTP/1.0";
+    for (int i = 2; i + 1 < argc; i += 2) {
+        const std::string_view flag = argv[i];
+        const std::chrono::milliseconds ms(std::atol(argv[i + 1]));
+        if (flag == "--protocol")
+            protocol = argv[i + 1];
+        else if (flag == "--keepalive-ms")
+            options.keepalive_timeout = ms;
+        else if (flag == "--header-ms")
+            options.header_timeout = ms;
+        else if (flag == "--io-ms")
+            options.io_timeout = ms;
+        else if (flag == "--threads")
+            options.threads = static_cast<std::size_t>(std::atol(argv[i + 1]));
+    }
+    if (kind == "base") return serve<base_handler>(options, protocol);
+    if (kind == "logging") return serve<logging_handler>(options, protocol);
+    if (kind == "echo") return serve<echo_handler>(options, protocol);
+    std::fprintf(stderr, "unknown kind %s\n", kind.c_str());
+    return 2;
+}
