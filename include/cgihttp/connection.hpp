@@ -3,6 +3,7 @@
 // Python counterpart: socketserver's process_request()/finish_request()/shutdown_request().
 #pragma once
 
+#include "buffered_reader.hpp"
 #include "connection_info.hpp"
 #include "detail/class_attribute.hpp"
 #include "detail/connection_registry.hpp"
@@ -13,11 +14,14 @@
 #include <asio/ip/tcp.hpp>
 
 #include <atomic>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <system_error>
 #include <utility>
+
+#include <sys/socket.h>
 
 namespace cgihttp {
 namespace detail {

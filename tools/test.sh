@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# tools/test.sh - builds everything and runs the whole test suite: the default build
+# (warnings are errors) and the AddressSanitizer+UBSan build, each through CTest.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+tools/deps.sh test
+jobs=$(nproc)
+for preset in default asan; do
+  echo "== $preset build"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+  ctest --preset "$preset" -j "$jobs"
+done
+echo "== all tests passed"
