@@ -200,17 +200,18 @@ private:
     }
     bool simple_response() const noexcept { return request_version == "HTTP/0.9"; }
     bool read_header_section();
-    void finish_request(bool dispatched);
+    void finish_request(bool silent);
     void answer_failure(int code, std::string_view message, std::string_view explain);
+    bool final_response_started() const noexcept;
 
     buffered_reader input_;
     buffered_writer output_;
     body_reader body_;
     std::string headers_buffer_;
-    std::vector<std::size_t> line_ends_;
     http_version version_;
     std::uint64_t response_start_ = 0; ///< wfile().bytes_written() when the request began
     int response_status_ = 0;          ///< status of the last status line sent
+    std::size_t status_lines_ = 0;     ///< status lines sent on this connection
     bool response_framed_ = false;     ///< Content-Length or Transfer-Encoding was sent
 };
 
@@ -223,11 +224,7 @@ void BaseRequestHandler<Derived>::handle(Stream& stream, socket_address client,
     const auto io_timeout = detail::class_attribute(self(), &Derived::timeout);
     auto ref = make_stream_ref(stream, std::chrono::milliseconds(io_timeout));
     if constexpr (detail::is_asio_socket<Stream>::value) {
-        if (client.host.empty()) {
-            std::error_code ec;
-            const auto peer = stream.remote_endpoint(ec);
-            if (!ec) client = {peer.address().to_string(), peer.port()};
-        }
+        if (client.host.empty()) client = peer_address(stream);
     }
     input_.reset();
     attach(ref, std::move(client), info);
@@ -254,7 +251,7 @@ void BaseRequestHandler<Derived>::handle_one_request() {
     response_status_ = 0;
     response_framed_ = false;
     body_.reset(&input_, body_framing{});
-    bool dispatched = false;
+    bool silent = false; // do_X() ran and sent nothing at all
     try {
         // RFC 9112 2.2: ignore empty lines before the request line (within one line's limit).
         std::string_view line = input_.readline(max_line_length + 1);
@@ -270,11 +267,15 @@ void BaseRequestHandler<Derived>::handle_one_request() {
             close_connection = true;
             return;
         } else if (self().parse_request()) {
-            dispatched = detail::dispatch_method(self(), command);
+            const std::size_t status_lines = status_lines_;
+            const std::uint64_t bytes = output_.bytes_written();
+            const bool dispatched = detail::dispatch_method(self(), command);
+            silent = dispatched && status_lines == status_lines_ &&
+                     bytes == output_.bytes_written() && headers_buffer_.empty();
             if (!dispatched)
                 self().send_error(501, "Unsupported method (" + detail::python_repr(command) + ")");
         }
-        finish_request(dispatched);
+        finish_request(silent);
     } catch (const http_error& e) {
         answer_failure(e.status(), e.what(), e.explain());
     } catch (const std::system_error& e) {
@@ -290,13 +291,25 @@ void BaseRequestHandler<Derived>::handle_one_request() {
 }
 
 template <class Derived>
+bool BaseRequestHandler<Derived>::final_response_started() const noexcept {
+    // A final status line counts once it has left the header buffer for wfile(); an interim
+    // (1xx) one never does; bytes written without any status line (an HTTP/0.9 answer, or a
+    // handler writing raw) do.
+    if (response_status_ >= 200) return headers_buffer_.empty();
+    return response_status_ == 0 && output_.bytes_written() != response_start_;
+}
+
+template <class Derived>
 void BaseRequestHandler<Derived>::answer_failure(int code, std::string_view message,
                                                  std::string_view explain) {
     close_connection = true;
-    if (output_.bytes_written() != response_start_)
-        return; // part of a response is out: closing is the only honest signal left
-    headers_buffer_.clear();
     try {
+        if (final_response_started()) {
+            // Send what the handler produced; closing then tells the client the rest.
+            output_.flush();
+            return;
+        }
+        headers_buffer_.clear();
         self().send_error(code, message,
                           explain.empty() ? std::nullopt
                                           : std::optional<std::string_view>(explain));
@@ -307,8 +320,8 @@ void BaseRequestHandler<Derived>::answer_failure(int code, std::string_view mess
 }
 
 template <class Derived>
-void BaseRequestHandler<Derived>::finish_request(bool dispatched) {
-    if (dispatched && response_status_ == 0 && output_.bytes_written() == response_start_) {
+void BaseRequestHandler<Derived>::finish_request(bool silent) {
+    if (silent) {
         self().log_error("The handler sent no response");
         self().send_error(500, "Handler sent no response");
     }
@@ -383,15 +396,20 @@ bool BaseRequestHandler<Derived>::parse_request() {
     }
     body_.reset(&input_, framing, body_limit);
 
-    // Connection is a list of tokens (RFC 9110 7.6.1); Python compares the whole value.
+    // Connection is a list of tokens (RFC 9110 7.6.1), possibly in several fields; Python
+    // compares the first field's whole value. "close" anywhere wins.
+    bool close_token = false;
+    bool keep_alive_token = false;
     for (const header_field& f : headers) {
-        if (!detail::iequals(f.name, "Connection")) continue;
-        if (detail::list_contains(f.value, "close"))
-            close_connection = true;
-        else if (detail::list_contains(f.value, "keep-alive") &&
-                 protocol_number() >= http_version{1, 1})
-            close_connection = false;
+        if (detail::iequals(f.name, "Connection")) {
+            close_token = close_token || detail::list_contains(f.value, "close");
+            keep_alive_token = keep_alive_token || detail::list_contains(f.value, "keep-alive");
+        }
     }
+    if (close_token)
+        close_connection = true;
+    else if (keep_alive_token && protocol_number() >= http_version{1, 1})
+        close_connection = false;
     const auto expect = headers.get("Expect");
     if (expect && detail::iequals(*expect, "100-continue") &&
         protocol_number() >= http_version{1, 1} && version_ >= http_version{1, 1}) {
@@ -402,9 +420,6 @@ bool BaseRequestHandler<Derived>::parse_request() {
 
 template <class Derived>
 bool BaseRequestHandler<Derived>::read_header_section() {
-    std::string& text = headers.storage();
-    text.clear();
-    line_ends_.clear();
     std::size_t head_size = raw_requestline.size();
     std::size_t lines = 0;
     const std::size_t head_limit = detail::class_attribute(self(), &Derived::max_request_head);
@@ -425,26 +440,18 @@ bool BaseRequestHandler<Derived>::read_header_section() {
             self().send_error(431, "Too many headers", "got more than 100 headers");
             return false;
         }
-        if (line.empty() || line == "\r\n" || line == "\n") break;
-        text.append(line);
-        line_ends_.push_back(text.size());
-    }
-    std::size_t start = 0;
-    for (const std::size_t end : line_ends_) {
-        const std::string_view raw = std::string_view(text).substr(start, end - start);
-        start = end;
-        const header_line parsed = parse_header_line(raw);
-        if (parsed.kind == header_line_kind::field) {
-            headers.add_view(parsed.name, parsed.value);
-            continue;
+        if (line.empty() || line == "\r\n" || line == "\n") return true;
+        const header_line parsed = parse_header_line(line);
+        if (parsed.kind != header_line_kind::field) {
+            const std::string shown =
+                detail::python_repr(strip_line_terminator(line).substr(0, 200));
+            self().send_error(400, parsed.kind == header_line_kind::obs_fold
+                                       ? "Obsolete line folding is not accepted (" + shown + ")"
+                                       : "Bad header line (" + shown + ")");
+            return false;
         }
-        const std::string shown = detail::python_repr(strip_line_terminator(raw).substr(0, 200));
-        self().send_error(400, parsed.kind == header_line_kind::obs_fold
-                                   ? "Obsolete line folding is not accepted (" + shown + ")"
-                                   : "Bad header line (" + shown + ")");
-        return false;
+        headers.add(parsed.name, parsed.value);
     }
-    return true;
 }
 
 template <class Derived>
@@ -499,6 +506,7 @@ void BaseRequestHandler<Derived>::send_response_only(int code,
                                                      std::optional<std::string_view> message) {
     response_status_ = code;
     response_framed_ = false;
+    ++status_lines_;
     if (simple_response()) return;
     headers_buffer_ += attribute_protocol_version();
     headers_buffer_ += ' ';

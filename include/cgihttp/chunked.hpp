@@ -18,7 +18,7 @@ inline constexpr std::size_t max_trailer_count = 100;
 
 /// Parses a chunk-size line (terminator already removed): hexadecimal size, then optional
 /// extensions `;name[=token|"quoted"]`. Returns nullopt for anything malformed, including
-/// an empty size, a size over 2^60 and control characters.
+/// an empty size, a size that does not fit in 64 bits and control characters.
 constexpr std::optional<std::uint64_t> parse_chunk_size_line(std::string_view line) noexcept {
     std::uint64_t size = 0;
     std::size_t i = 0;

@@ -34,15 +34,6 @@ struct server_state {
     std::atomic<bool> stopping{false};
 };
 
-/// The client's address as Python shows it; IPv4 clients of a dual-stack socket appear as
-/// plain IPv4 ("127.0.0.1", not "::ffff:127.0.0.1"), as CGI's REMOTE_ADDR expects.
-inline socket_address to_socket_address(const asio::ip::tcp::endpoint& endpoint) {
-    asio::ip::address address = endpoint.address();
-    if (address.is_v6() && address.to_v6().is_v4_mapped())
-        address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-    return {address.to_string(), endpoint.port()};
-}
-
 } // namespace detail
 
 /// A connection served by Handler (a BaseRequestHandler<Handler> descendant). Owned by the
@@ -65,9 +56,7 @@ public:
         socket_.native_non_blocking(true, ec);
         fd_ = socket_.native_handle();
         stream_ = socket_stream(fd_, state_.options.io_timeout);
-        const auto peer = socket_.remote_endpoint(ec);
-        handler_.attach(stream_, ec ? socket_address{} : detail::to_socket_address(peer),
-                        &state_.info);
+        handler_.attach(stream_, peer_address(socket_), &state_.info);
         state_.registry.add(this);
         registered_ = true;
         head_deadline_ = detail::steady_now_ms() + state_.options.header_timeout.count();
@@ -128,7 +117,7 @@ private:
                 // The client is gone: nothing left to tell it.
             }
         }
-        close_now();
+        close_gracefully();
     }
 
     /// Runs the handler on each complete request buffered, then waits or closes.
@@ -142,6 +131,10 @@ private:
                 return;
             }
             if (input().buffered().empty() || !scanner_.complete(input().buffered())) break;
+        }
+        if (input().at_eof()) { // the client half-closed: no further request can come
+            close_gracefully();
+            return;
         }
         head_deadline_ = detail::steady_now_ms() + state_.options.header_timeout.count();
         wait_for_head();

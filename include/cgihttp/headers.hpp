@@ -5,7 +5,6 @@
 #include "detail/strings.hpp"
 
 #include <cstddef>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,38 +19,67 @@ struct header_field {
 };
 
 /// Header fields in arrival order; repeated fields are all kept (CGI joins some of them).
-/// Fields refer to storage owned by this object, so views stay valid until clear().
+/// The object owns the text of its fields: copies and moves are independent, and views
+/// obtained from it stay valid until it is changed.
 class headers {
 public:
     using const_iterator = std::vector<header_field>::const_iterator;
 
+    headers() = default;
+    headers(const headers& other) : text_(other.text_), spans_(other.spans_) { rebuild(); }
+    headers(headers&& other) noexcept
+        : text_(std::move(other.text_)), spans_(std::move(other.spans_)) {
+        rebuild();
+        other.clear();
+    }
+    headers& operator=(const headers& other) {
+        if (this != &other) {
+            text_ = other.text_;
+            spans_ = other.spans_;
+            rebuild();
+        }
+        return *this;
+    }
+    headers& operator=(headers&& other) noexcept {
+        if (this != &other) {
+            text_ = std::move(other.text_);
+            spans_ = std::move(other.spans_);
+            rebuild();
+            other.clear();
+        }
+        return *this;
+    }
+
     /// Removes all fields, keeping the allocated capacity for the next request.
     void clear() noexcept {
+        text_.clear();
+        spans_.clear();
         fields_.clear();
-        owned_.clear();
     }
 
-    /// Replaces the backing text of fields added with add_view() (the request head).
-    std::string& storage() noexcept { return head_; }
+    /// Makes room for fields totalling `bytes` of text, so adding them allocates once.
+    void reserve(std::size_t bytes) { text_.reserve(text_.size() + bytes); }
 
-    /// Appends a field whose name and value point into storage() or other stable memory.
-    void add_view(std::string_view name, std::string_view value) {
-        fields_.push_back({name, value});
-    }
-
-    /// Appends a field, copying name and value (for fields built by a handler).
+    /// Appends a field, copying name and value.
     void add(std::string_view name, std::string_view value) {
-        const std::string& n = owned_.emplace_back(name);
-        const std::string& v = owned_.emplace_back(value);
-        fields_.push_back({n, v});
+        const char* before = text_.data();
+        const span sp{text_.size(), name.size(), text_.size() + name.size(), value.size()};
+        text_.append(name);
+        text_.append(value);
+        spans_.push_back(sp);
+        if (text_.data() != before)
+            rebuild();
+        else
+            fields_.push_back(view(sp));
     }
 
     /// Removes every field with this name; Python's `del msg[name]`.
     void remove(std::string_view name) {
         std::size_t kept = 0;
-        for (const header_field& f : fields_)
-            if (!detail::iequals(f.name, name)) fields_[kept++] = f;
-        fields_.resize(kept);
+        for (std::size_t i = 0; i < spans_.size(); ++i)
+            if (!detail::iequals(fields_[i].name, name)) spans_[kept++] = spans_[i];
+        spans_.resize(kept);
+        rebuild();
     }
 
     /// The first value of the field, or nullopt; Python's `msg.get(name)`.
@@ -99,8 +127,26 @@ public:
     const_iterator end() const noexcept { return fields_.end(); }
 
 private:
-    std::string head_;
-    std::deque<std::string> owned_;
+    /// Where a field's name and value lie in text_: the source of truth, as views move
+    /// whenever text_ does.
+    struct span {
+        std::size_t name_offset, name_size, value_offset, value_size;
+    };
+
+    header_field view(const span& sp) const noexcept {
+        const std::string_view text = text_;
+        return {text.substr(sp.name_offset, sp.name_size),
+                text.substr(sp.value_offset, sp.value_size)};
+    }
+
+    void rebuild() {
+        fields_.clear();
+        for (const span& sp : spans_)
+            fields_.push_back(view(sp));
+    }
+
+    std::string text_;
+    std::vector<span> spans_;
     std::vector<header_field> fields_;
 };
 

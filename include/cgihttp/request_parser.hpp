@@ -246,9 +246,10 @@ inline body_framing determine_body_framing(const headers& fields, http_version v
 
 /// Finds out, from the bytes buffered so far, whether a whole request head has arrived, so
 /// that a server loop can wait for it without holding a thread and then run the handler
-/// without blocking. It follows the handler's reading rules: a simple (HTTP/0.9) request is
-/// one line; an over-long line, one field too many or an over-large head also count as
-/// complete, because the handler answers them with an error without reading further.
+/// without blocking. It follows the handler's reading rules exactly: up to one line's worth
+/// of empty lines before the request line are skipped; a simple (HTTP/0.9) or malformed
+/// request line ends the head; so do an over-long line, one line too many or an over-large
+/// head, because the handler answers them with an error without reading further.
 class head_scanner {
 public:
     explicit head_scanner(std::size_t max_head = default_max_request_head) noexcept
@@ -260,36 +261,47 @@ public:
     /// Scans `data` (all bytes buffered for this request, from its first byte) onward from
     /// where the last call stopped. True once the handler can run.
     bool complete(std::string_view data) noexcept {
-        if (done_) return true;
         while (!done_) {
             const std::size_t newline = data.find('\n', line_start_);
-            const std::size_t line_end =
-                newline == std::string_view::npos ? data.size() : newline + 1;
-            if (line_end - line_start_ > max_line_length || line_end > max_head_)
-                return done_ = true;
-            if (newline == std::string_view::npos) return false;
-            on_line(strip_line_terminator(data.substr(line_start_, line_end - line_start_)));
-            line_start_ = line_end;
+            if (newline == std::string_view::npos) {
+                // readline() returns an unfinished line only once it exceeds the limit.
+                done_ = data.size() - line_start_ > max_line_length;
+                return done_;
+            }
+            const std::size_t length = newline + 1 - line_start_;
+            on_line(data.substr(line_start_, length));
+            line_start_ = newline + 1;
         }
         return true;
     }
 
 private:
-    void on_line(std::string_view line) noexcept {
+    void on_line(std::string_view raw) noexcept {
+        const std::string_view line = strip_line_terminator(raw);
+        if (raw.size() > max_line_length) {
+            done_ = true; // 414 or 431 "Line too long"
+            return;
+        }
         if (!seen_request_line_) {
-            if (line.empty())
-                return; // RFC 9112 2.2: empty lines before the request line are ignored
+            if ((raw == "\r\n" || raw == "\n") && skipped_ < max_line_length) {
+                skipped_ += raw.size(); // RFC 9112 2.2: empty lines before the request line
+                return;
+            }
             seen_request_line_ = true;
+            head_size_ = raw.size();
             const request_line parsed = parse_request_line(line);
             done_ = parsed.error != request_line_error::none || parsed.version.empty();
             return;
         }
-        done_ = line.empty() || ++fields_ > max_header_count;
+        head_size_ += raw.size();
+        done_ = head_size_ > max_head_ || ++lines_ > max_header_count || line.empty();
     }
 
     std::size_t max_head_;
     std::size_t line_start_ = 0;
-    std::size_t fields_ = 0;
+    std::size_t skipped_ = 0;
+    std::size_t head_size_ = 0;
+    std::size_t lines_ = 0;
     bool seen_request_line_ = false;
     bool done_ = false;
 };

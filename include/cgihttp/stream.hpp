@@ -10,6 +10,7 @@
 #pragma once
 
 #include "blocking.hpp"
+#include "detail/sigpipe.hpp"
 
 #include <asio/basic_stream_socket.hpp>
 #include <asio/buffer.hpp>
@@ -67,7 +68,7 @@ public:
     }
 
     std::size_t write_some(const char* data, std::size_t size, std::error_code& ec,
-                           bool more) override {
+                           bool more = false) override {
         const int flags = MSG_DONTWAIT | MSG_NOSIGNAL | (more ? MSG_MORE : 0);
         return retry(POLLOUT, ec, [&] { return ::send(fd_, data, size, flags); });
     }
@@ -76,6 +77,7 @@ public:
                           std::error_code& ec) override {
         return retry(POLLOUT, ec, [&] {
             off_t off = static_cast<off_t>(offset);
+            const detail::sigpipe_guard no_sigpipe; // a client reset must not kill the server
             const ssize_t n = ::sendfile(fd_, file_fd, &off, count);
             if (n > 0) offset = static_cast<std::uint64_t>(off);
             return n;
@@ -141,7 +143,8 @@ public:
     std::size_t read_some(char* data, std::size_t size, std::error_code& ec) override {
         return stream_.read_some(asio::buffer(data, size), ec);
     }
-    std::size_t write_some(const char* data, std::size_t size, std::error_code& ec, bool) override {
+    std::size_t write_some(const char* data, std::size_t size, std::error_code& ec,
+                           bool /*more*/ = false) override {
         return stream_.write_some(asio::buffer(data, size), ec);
     }
 

@@ -28,9 +28,12 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
     return true;
 }
 
-/// Python's str.isspace() restricted to ASCII: the separators of str.split().
+/// Python's str.isspace() restricted to ASCII: the separators of str.split(), which include
+/// the information separators \x1c-\x1f. (Latin-1 \x85 and \xa0 are left out: a byte of a
+/// UTF-8 path must never split a request line.)
 constexpr bool is_space(char c) noexcept {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' ||
+           (c >= '\x1c' && c <= '\x1f');
 }
 
 /// Optional whitespace of RFC 9110 (SP / HTAB).
@@ -101,11 +104,13 @@ constexpr bool list_contains(std::string_view list, std::string_view token) noex
 /// Parses a run of ASCII digits as an unsigned number; empty, non-digit or overflowing
 /// input gives nullopt (no sign, no whitespace: Content-Length must be exactly 1*DIGIT).
 constexpr std::optional<std::uint64_t> parse_decimal(std::string_view s) noexcept {
-    if (s.empty() || s.size() > 19) return std::nullopt;
+    if (s.empty()) return std::nullopt;
     std::uint64_t value = 0;
     for (char c : s) {
         if (c < '0' || c > '9') return std::nullopt;
-        value = value * 10 + std::uint64_t(c - '0');
+        const auto digit = std::uint64_t(c - '0');
+        if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
+        value = value * 10 + digit;
     }
     return value;
 }

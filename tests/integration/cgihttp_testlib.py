@@ -1,0 +1,402 @@
+"""Shared helpers of cgihttp's integration tests (Python 3 standard library only).
+
+- binary(): the path of a program under test, from the environment CTest sets
+  (CGIHTTP_TEST_SERVER, CGIHTTP_DEMO, CGIHTTP_HELLO, CGIHTTP_OWN_LOOP), else the newest
+  build under build/*/ so that a script also runs by hand; skips the test when neither exists.
+- ServerProcess: starts a program, collects its stdout and stderr on threads, waits for the
+  line that tells its port, and stops it (signal, then kill) however the test ends.
+- Raw socket helpers: connect(), recv_until_close(), wait_closed(), ResponseReader (one
+  HTTP/1.x response at a time, framed the way a client frames it) and parse_responses().
+"""
+
+import atexit
+import glob
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import threading
+import time
+import unittest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LOCALHOST = '127.0.0.1'
+
+_BINARIES = {
+    'CGIHTTP_TEST_SERVER': 'tests/cgihttp_test_server',
+    'CGIHTTP_DEMO': 'examples/cgihttpserver',
+    'CGIHTTP_HELLO': 'examples/hello_handler',
+    'CGIHTTP_OWN_LOOP': 'examples/own_loop',
+}
+
+
+def binary(env_name):
+    """The program named by env_name; skips the calling test when it cannot be found."""
+    path = os.environ.get(env_name)
+    if path:
+        if not os.access(path, os.X_OK):
+            raise unittest.SkipTest('%s=%s is not an executable' % (env_name, path))
+        return path
+    found = [p for p in glob.glob(os.path.join(REPO, 'build', '*', _BINARIES[env_name]))
+             if os.access(p, os.X_OK)]
+    if not found:
+        raise unittest.SkipTest('%s is not set and no build/*/%s exists'
+                                % (env_name, _BINARIES[env_name]))
+    return max(found, key=os.path.getmtime)
+
+
+# ---------------------------------------------------------------------------------------
+# Processes
+
+_live_processes = set()
+
+
+@atexit.register
+def _kill_leftovers():
+    for proc in list(_live_processes):
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+class _Collector(threading.Thread):
+    """Reads a pipe line by line into a list; waiters are woken at each line."""
+
+    def __init__(self, pipe, name):
+        super().__init__(name=name, daemon=True)
+        self.pipe = pipe
+        self.lines = []
+        self.eof = False
+        self.cond = threading.Condition()
+
+    def run(self):
+        try:
+            for line in iter(self.pipe.readline, b''):
+                with self.cond:
+                    self.lines.append(line)
+                    self.cond.notify_all()
+        except (OSError, ValueError):
+            pass
+        finally:
+            with self.cond:
+                self.eof = True
+                self.cond.notify_all()
+
+    def text(self):
+        with self.cond:
+            return b''.join(self.lines).decode('utf-8', 'replace')
+
+    def wait_for(self, predicate, timeout):
+        """Waits until predicate(text so far) is true; returns its last value."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                value = predicate(b''.join(self.lines).decode('utf-8', 'replace'))
+                left = deadline - time.monotonic()
+                if value or self.eof or left <= 0:
+                    return value
+                self.cond.wait(left)
+
+
+class ServerProcess:
+    """A program under test, run with its output collected.
+
+    ready: a regular expression searched in stdout; start() waits for it (the process must
+    print it within `timeout` seconds) and keeps the match in self.ready_match.
+    """
+
+    def __init__(self, argv, ready=None, timeout=10.0, cwd=None):
+        self.argv = [str(a) for a in argv]
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     cwd=cwd)
+        _live_processes.add(self.proc)
+        self.pid = self.proc.pid
+        self.stdout = _Collector(self.proc.stdout, 'stdout-%d' % self.pid)
+        self.stderr = _Collector(self.proc.stderr, 'stderr-%d' % self.pid)
+        self.stdout.start()
+        self.stderr.start()
+        self.ready_match = None
+        if ready is not None:
+            pattern = re.compile(ready)
+            self.ready_match = self.stdout.wait_for(pattern.search, timeout)
+            if not self.ready_match:
+                self.stop()
+                raise AssertionError('%s did not print %r within %.1f s (exit %r)\n'
+                                     'stdout: %r\nstderr: %r'
+                                     % (' '.join(self.argv), ready, timeout,
+                                        self.proc.returncode, self.stdout.text(),
+                                        self.stderr.text()))
+
+    @property
+    def returncode(self):
+        return self.proc.poll()
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def send_signal(self, sig):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
+    def wait(self, timeout):
+        """Waits for the exit; returns the exit code, or None if still running."""
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        self._finish()
+        return code
+
+    def stop(self, sig=signal.SIGTERM, timeout=5.0):
+        """Signals the process, kills it if it has not exited within `timeout`, reaps it and
+        its output threads. Returns the exit code. Safe to call more than once."""
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(sig)
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._finish()
+        return self.proc.returncode
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self._finish()
+
+    def _finish(self):
+        _live_processes.discard(self.proc)
+        self.stdout.join(2)
+        self.stderr.join(2)
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+
+
+def start_process(testcase, argv, ready=None, timeout=10.0, cwd=None):
+    """ServerProcess stopped by testcase's cleanup whatever the test's outcome."""
+    proc = ServerProcess(argv, ready, timeout, cwd)
+    testcase.addCleanup(proc.stop)
+    return proc
+
+
+def start_test_server(testcase, kind, *options):
+    """Starts `cgihttp_test_server KIND OPTIONS...`; returns (process, port)."""
+    proc = start_process(testcase, [binary('CGIHTTP_TEST_SERVER'), kind] + list(options),
+                         ready=r'PORT (\d+)\n')
+    return proc, int(proc.ready_match.group(1))
+
+
+def run_program(argv, timeout=10.0):
+    """Runs a program to its end; returns subprocess.CompletedProcess with text output."""
+    return subprocess.run([str(a) for a in argv], stdin=subprocess.DEVNULL,
+                          capture_output=True, timeout=timeout, text=True,
+                          errors='replace')
+
+
+# ---------------------------------------------------------------------------------------
+# Sockets
+
+def connect(port, host=LOCALHOST, timeout=5.0):
+    """A connected TCP socket with a timeout on every operation."""
+    family = socket.AF_INET6 if ':' in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def recv_until_close(sock, timeout=5.0):
+    """Reads until the peer closes. Returns (data, how) with how in 'eof', 'reset',
+    'timeout' (the peer kept the connection open for `timeout` seconds)."""
+    data = bytearray()
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return bytes(data), 'timeout'
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            return bytes(data), 'timeout'
+        except (ConnectionResetError, ConnectionAbortedError):
+            return bytes(data), 'reset'
+        if not chunk:
+            return bytes(data), 'eof'
+        data += chunk
+
+
+def wait_closed(sock, timeout=5.0):
+    """Waits until the peer closes; returns (how, seconds waited, data read meanwhile)."""
+    start = time.monotonic()
+    data, how = recv_until_close(sock, timeout)
+    return how, time.monotonic() - start, data
+
+
+def is_open(sock, wait=0.2):
+    """True when the peer neither closed nor sent anything within `wait` seconds."""
+    readable, _, _ = select.select([sock], [], [], wait)
+    if not readable:
+        return True
+    try:
+        return sock.recv(1, socket.MSG_PEEK) != b''
+    except OSError:
+        return False
+
+
+class Response:
+    """One parsed response: version, status, reason (bytes decoded latin-1), header fields in
+    order as (name, value) strings, body bytes, raw bytes of the whole response."""
+
+    def __init__(self, version, status, reason, fields, body, raw):
+        self.version, self.status, self.reason = version, status, reason
+        self.fields, self.body, self.raw = fields, body, raw
+
+    def header(self, name, default=None):
+        for field, value in self.fields:
+            if field.lower() == name.lower():
+                return value
+        return default
+
+    def header_count(self, name):
+        return sum(1 for field, _ in self.fields if field.lower() == name.lower())
+
+    def __repr__(self):
+        return 'Response(%s %d %r, %r, body %d bytes)' % (
+            self.version, self.status, self.reason, self.fields, len(self.body))
+
+
+class ProtocolError(Exception):
+    pass
+
+
+def _no_body(status, method):
+    return method == 'HEAD' or 100 <= status < 200 or status in (204, 304)
+
+
+class ResponseReader:
+    """Reads HTTP/1.x responses from a socket one at a time, framed as a client frames
+    them: Content-Length, no body (HEAD, 1xx, 204, 304), or else until the server closes."""
+
+    def __init__(self, sock, timeout=5.0):
+        self.sock = sock
+        self.timeout = timeout
+        self.buffer = bytearray()
+        self.closed = False
+
+    def _fill(self, deadline):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout('no complete response within %.1f s' % self.timeout)
+        self.sock.settimeout(left)
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            self.closed = True
+        self.buffer += chunk
+        return bool(chunk)
+
+    def read_response(self, method='GET'):
+        deadline = time.monotonic() + self.timeout
+        while b'\r\n\r\n' not in self.buffer and b'\n\n' not in self.buffer:
+            if not self._fill(deadline):
+                raise ProtocolError('connection closed inside a response head: %r'
+                                    % bytes(self.buffer))
+        head, body_start = _split_head(bytes(self.buffer))
+        version, status, reason, fields = _parse_head(head)
+        length = None
+        for name, value in fields:
+            if name.lower() == 'content-length':
+                length = int(value)
+        if _no_body(status, method):
+            end = body_start
+        elif length is not None:
+            while len(self.buffer) < body_start + length:
+                if not self._fill(deadline):
+                    raise ProtocolError('connection closed inside a body of %d bytes' % length)
+            end = body_start + length
+        else:
+            while self._fill(deadline):
+                pass
+            end = len(self.buffer)
+        raw = bytes(self.buffer[:end])
+        del self.buffer[:end]
+        return Response(version, status, reason, fields, raw[body_start:], raw)
+
+    def read_final_response(self, method='GET'):
+        """Skips interim (1xx) responses; returns (interim list, final response)."""
+        interim = []
+        while True:
+            response = self.read_response(method)
+            if response.status >= 200 or response.status == 101:
+                return interim, response
+            interim.append(response)
+
+
+def _split_head(data):
+    crlf, lf = data.find(b'\r\n\r\n'), data.find(b'\n\n')
+    if crlf >= 0 and (lf < 0 or crlf < lf):
+        return data[:crlf + 2], crlf + 4
+    return data[:lf + 1], lf + 2
+
+
+def _parse_head(head):
+    # Not str.splitlines(): it would also split at \x1c-\x1e and \x85 of latin-1 text.
+    lines = re.split(r'\r?\n', head.decode('latin-1').rstrip('\r\n'))
+    match = re.fullmatch(r'(HTTP/\d+\.\d+) (\d{3}) ?(.*)', lines[0])
+    if not match:
+        raise ProtocolError('bad status line %r' % lines[0])
+    fields = []
+    for line in lines[1:]:
+        name, colon, value = line.partition(':')
+        if not colon:
+            raise ProtocolError('bad header line %r' % line)
+        fields.append((name, value.strip()))
+    return match.group(1), int(match.group(2)), match.group(3), fields
+
+
+def parse_responses(data, method='GET'):
+    """Splits the bytes a server sent into responses (with framing as above). Bytes that do
+    not start with a status line are returned as the trailing `rest` (an HTTP/0.9 answer).
+    Returns (responses, rest)."""
+    responses = []
+    data = bytes(data)
+    while data.startswith(b'HTTP/'):
+        split = _split_head(data) if (b'\r\n\r\n' in data or b'\n\n' in data) else None
+        if split is None:
+            break
+        head, body_start = split
+        version, status, reason, fields = _parse_head(head)
+        length = None
+        for name, value in fields:
+            if name.lower() == 'content-length':
+                length = int(value)
+        if _no_body(status, method):
+            end = body_start
+        elif length is not None:
+            end = min(len(data), body_start + length)
+        else:
+            end = len(data)
+        responses.append(Response(version, status, reason, fields, data[body_start:end],
+                                  data[:end]))
+        data = data[end:]
+    return responses, data
+
+
+def exchange(port, request, timeout=5.0, host=LOCALHOST):
+    """Sends raw bytes on a new connection, reads until the server closes (or `timeout`).
+    Returns (data, how) as recv_until_close()."""
+    with connect(port, host, timeout) as sock:
+        sock.sendall(request)
+        return recv_until_close(sock, timeout)
