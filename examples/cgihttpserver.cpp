@@ -5,6 +5,7 @@
 
 #include <asio/signal_set.hpp>
 
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -12,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include <unistd.h>
+#include <stdlib.h>
 
 namespace {
 
@@ -65,23 +66,24 @@ command_line parse(int argc, char** argv) {
         if (arg.size() > 2 && arg.substr(0, 2) == shortname) return std::string(arg.substr(2));
         return std::nullopt;
     };
+    bool options_ended = false; // after "--" every argument is positional, as in argparse
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
-        if (arg == "-h" || arg == "--help") {
+        const bool option = !options_ended && arg.size() > 1 && arg[0] == '-';
+        if (option && arg == "--") {
+            options_ended = true;
+        } else if (option && (arg == "-h" || arg == "--help")) {
             std::printf("%s%s", usage, help);
             std::exit(0);
-        }
-        if (arg == "--cgi") {
+        } else if (option && arg == "--cgi") {
             cl.cgi = true;
-        } else if (auto v = take_value(i, arg, "-b", "--bind")) {
+        } else if (auto v = option ? take_value(i, arg, "-b", "--bind") : std::nullopt) {
             cl.bind = *v;
-        } else if (auto v = take_value(i, arg, "-d", "--directory")) {
-            cl.directory = *v;
-        } else if (auto v = take_value(i, arg, "-p", "--protocol")) {
-            cl.protocol = *v;
-        } else if (arg.size() > 1 && arg[0] == '-') {
-            fail("unrecognized arguments: " + std::string(arg));
-        } else if (have_port) {
+        } else if (auto d = option ? take_value(i, arg, "-d", "--directory") : std::nullopt) {
+            cl.directory = *d;
+        } else if (auto p = option ? take_value(i, arg, "-p", "--protocol") : std::nullopt) {
+            cl.protocol = *p;
+        } else if (option || have_port) {
             fail("unrecognized arguments: " + std::string(arg));
         } else {
             char* end = nullptr;
@@ -99,34 +101,22 @@ command_line parse(int argc, char** argv) {
     return cl;
 }
 
-/// Until the file and CGI handlers exist, the demo answers every GET with a small page.
-struct demo_handler : cgihttp::BaseRequestHandler<demo_handler> {
-    std::string_view protocol_version = "HTTP/1.0"; // set from -p
-
-    void do_GET() { respond(true); }
-    void do_HEAD() { respond(false); }
-
-private:
-    void respond(bool with_body) {
-        const std::string page = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-                                 "<title>cgihttp</title></head>\n<body><h1>cgihttp</h1>\n<p>" +
-                                 cgihttp::html_escape(path) + "</p></body></html>\n";
-        send_response(200);
-        send_header("Content-Type", "text/html; charset=utf-8");
-        send_header("Content-Length", page.size());
-        end_headers();
-        if (with_body) wfile().write(page);
-    }
+/// The demo's handler: Python's SimpleHTTPRequestHandler, with the protocol from -p.
+struct demo_handler : cgihttp::SimpleRequestHandler<demo_handler> {
+    std::string_view protocol_version = "HTTP/1.0";
 };
 
 } // namespace
 
 int main(int argc, char** argv) {
     const command_line cl = parse(argc, argv);
-    if (!cl.directory.empty() && ::chdir(cl.directory.c_str()) != 0) {
+    // Served as given, like Python's directory= argument; absolute, so it cannot drift.
+    char resolved[PATH_MAX];
+    if (!::realpath(cl.directory.empty() ? "." : cl.directory.c_str(), resolved)) {
         std::perror(("cgihttpserver: " + cl.directory).c_str());
         return 1;
     }
+    const std::string directory = resolved;
     cgihttp::server_options options;
     options.bind_address = cl.bind;
     options.port = cl.port;
@@ -134,6 +124,7 @@ int main(int argc, char** argv) {
         cgihttp::server<demo_handler> server(options, [&] {
             demo_handler handler;
             handler.protocol_version = cl.protocol;
+            handler.directory = directory;
             return handler;
         });
         const std::string host = server.local_endpoint().address().to_string();

@@ -1,10 +1,15 @@
 // cgihttp/date.hpp - HTTP dates (IMF-fixdate) and the log's local-time stamp.
-// Python counterpart: email.utils.formatdate(usegmt=True), log_date_time_string().
+// Python counterpart: email.utils.formatdate(usegmt=True) and parsedate_to_datetime(),
+// log_date_time_string().
 #pragma once
+
+#include "detail/strings.hpp"
 
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace cgihttp {
 
@@ -44,6 +49,99 @@ inline std::string format_log_date(std::time_t t) {
     std::snprintf(buf, sizeof buf, "%02d/%s/%04d %02d:%02d:%02d", tm.tm_mday,
                   month_names[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
     return buf;
+}
+
+/// Parses the three HTTP date formats of RFC 9110 section 5.6.7: IMF-fixdate
+/// ("Sun, 06 Nov 1994 08:49:37 GMT"), RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT") and asctime
+/// ("Sun Nov  6 08:49:37 1994"). The zone must be GMT, UTC, UT, +0000 or -0000 (or absent,
+/// for asctime); Python ignores other zones in If-Modified-Since, and so do we.
+inline std::optional<std::time_t> parse_http_date(std::string_view s) {
+    std::size_t i = 0;
+    const auto skip_spaces = [&] {
+        while (i < s.size() && s[i] == ' ')
+            ++i;
+    };
+    const auto number = [&](int max_digits) -> std::optional<int> {
+        const std::size_t start = i;
+        int value = 0;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9' && int(i - start) < max_digits)
+            value = value * 10 + (s[i++] - '0');
+        return i == start ? std::nullopt : std::optional<int>(value);
+    };
+    const auto word = [&] {
+        const std::size_t start = i;
+        while (i < s.size() && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
+            ++i;
+        return s.substr(start, i - start);
+    };
+    const auto month = [](std::string_view name) {
+        for (int m = 0; m < 12; ++m)
+            if (detail::iequals(name, month_names[m])) return m;
+        return -1;
+    };
+    const auto expect = [&](char c) { return i < s.size() && s[i] == c ? (++i, true) : false; };
+    const auto time_of_day = [&](std::tm& tm) {
+        const auto h = number(2);
+        if (!h || !expect(':')) return false;
+        const auto m = number(2);
+        if (!m || !expect(':')) return false;
+        const auto sec = number(2);
+        if (!sec) return false;
+        tm.tm_hour = *h, tm.tm_min = *m, tm.tm_sec = *sec;
+        return true;
+    };
+
+    std::tm tm{};
+    skip_spaces();
+    word(); // weekday: not checked, as Python does not check it
+    expect(',');
+    skip_spaces();
+    if (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+        const auto day = number(2);
+        const bool dashed = expect('-');
+        if (!dashed) skip_spaces();
+        tm.tm_mon = month(word());
+        if (!day || tm.tm_mon < 0 || (dashed && !expect('-'))) return std::nullopt;
+        skip_spaces();
+        const std::size_t year_start = i;
+        auto year = number(4);
+        if (!year) return std::nullopt;
+        if (i - year_start <= 2) { // RFC 850: a two-digit year is not in the far future
+            std::tm now{};
+            const std::time_t t = std::time(nullptr);
+            gmtime_r(&t, &now);
+            const int century = (now.tm_year + 1900) / 100 * 100;
+            *year += century;
+            if (*year > now.tm_year + 1900 + 50) *year -= 100;
+        }
+        tm.tm_mday = *day;
+        tm.tm_year = *year - 1900;
+        skip_spaces();
+        if (!time_of_day(tm)) return std::nullopt;
+        skip_spaces();
+        const std::string_view zone = s.substr(i);
+        std::string_view z = zone;
+        while (!z.empty() && z.back() == ' ')
+            z.remove_suffix(1);
+        if (!(detail::iequals(z, "GMT") || detail::iequals(z, "UTC") || detail::iequals(z, "UT") ||
+              z == "+0000" || z == "-0000" || z == "Z"))
+            return std::nullopt;
+    } else { // asctime: month day time year
+        tm.tm_mon = month(word());
+        skip_spaces();
+        const auto day = number(2);
+        skip_spaces();
+        if (tm.tm_mon < 0 || !day || !time_of_day(tm)) return std::nullopt;
+        skip_spaces();
+        const auto year = number(4);
+        skip_spaces();
+        if (!year || i != s.size()) return std::nullopt;
+        tm.tm_mday = *day;
+        tm.tm_year = *year - 1900;
+    }
+    if (tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+        return std::nullopt;
+    return timegm(&tm);
 }
 
 } // namespace cgihttp

@@ -5,3 +5,4 @@
 
 #include "base_request_handler.hpp"
 #include "server.hpp"
+#include "simple_request_handler.hpp"

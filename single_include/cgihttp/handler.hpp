@@ -94,6 +94,50 @@ private:
 
 } // namespace cgihttp
 // ---- end cgihttp/blocking.hpp ----
+// ---- begin cgihttp/detail/sigpipe.hpp ----
+// cgihttp/detail/sigpipe.hpp - writing to a closed socket or pipe without SIGPIPE.
+
+#include <cerrno>
+#include <csignal>
+#include <ctime>
+
+#include <pthread.h>
+
+namespace cgihttp::detail {
+
+/// Blocks SIGPIPE on the calling thread while alive, and discards a SIGPIPE raised meanwhile:
+/// sendfile(2) and write(2) to a pipe have no MSG_NOSIGNAL, and a library must not change
+/// the process's signal dispositions. The failed call still reports EPIPE.
+class sigpipe_guard {
+public:
+    sigpipe_guard() noexcept {
+        sigemptyset(&pipe_);
+        sigaddset(&pipe_, SIGPIPE);
+        sigset_t pending;
+        was_pending_ = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+        pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+    }
+    ~sigpipe_guard() {
+        const int saved_errno = errno; // the guarded call's error must survive the cleanup
+        if (!was_pending_) {
+            const timespec no_wait{0, 0};
+            while (sigtimedwait(&pipe_, nullptr, &no_wait) == SIGPIPE) {
+            }
+        }
+        pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+        errno = saved_errno;
+    }
+    sigpipe_guard(const sigpipe_guard&) = delete;
+    sigpipe_guard& operator=(const sigpipe_guard&) = delete;
+
+private:
+    sigset_t pipe_{};
+    sigset_t old_{};
+    bool was_pending_ = false;
+};
+
+} // namespace cgihttp::detail
+// ---- end cgihttp/detail/sigpipe.hpp ----
 
 #include <asio/basic_stream_socket.hpp>
 #include <asio/buffer.hpp>
@@ -151,7 +195,7 @@ public:
     }
 
     std::size_t write_some(const char* data, std::size_t size, std::error_code& ec,
-                           bool more) override {
+                           bool more = false) override {
         const int flags = MSG_DONTWAIT | MSG_NOSIGNAL | (more ? MSG_MORE : 0);
         return retry(POLLOUT, ec, [&] { return ::send(fd_, data, size, flags); });
     }
@@ -160,6 +204,7 @@ public:
                           std::error_code& ec) override {
         return retry(POLLOUT, ec, [&] {
             off_t off = static_cast<off_t>(offset);
+            const detail::sigpipe_guard no_sigpipe; // a client reset must not kill the server
             const ssize_t n = ::sendfile(fd_, file_fd, &off, count);
             if (n > 0) offset = static_cast<std::uint64_t>(off);
             return n;
@@ -225,7 +270,8 @@ public:
     std::size_t read_some(char* data, std::size_t size, std::error_code& ec) override {
         return stream_.read_some(asio::buffer(data, size), ec);
     }
-    std::size_t write_some(const char* data, std::size_t size, std::error_code& ec, bool) override {
+    std::size_t write_some(const char* data, std::size_t size, std::error_code& ec,
+                           bool /*more*/ = false) override {
         return stream_.write_some(asio::buffer(data, size), ec);
     }
 
@@ -554,9 +600,12 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
     return true;
 }
 
-/// Python's str.isspace() restricted to ASCII: the separators of str.split().
+/// Python's str.isspace() restricted to ASCII: the separators of str.split(), which include
+/// the information separators \x1c-\x1f. (Latin-1 \x85 and \xa0 are left out: a byte of a
+/// UTF-8 path must never split a request line.)
 constexpr bool is_space(char c) noexcept {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' ||
+           (c >= '\x1c' && c <= '\x1f');
 }
 
 /// Optional whitespace of RFC 9110 (SP / HTAB).
@@ -627,11 +676,13 @@ constexpr bool list_contains(std::string_view list, std::string_view token) noex
 /// Parses a run of ASCII digits as an unsigned number; empty, non-digit or overflowing
 /// input gives nullopt (no sign, no whitespace: Content-Length must be exactly 1*DIGIT).
 constexpr std::optional<std::uint64_t> parse_decimal(std::string_view s) noexcept {
-    if (s.empty() || s.size() > 19) return std::nullopt;
+    if (s.empty()) return std::nullopt;
     std::uint64_t value = 0;
     for (char c : s) {
         if (c < '0' || c > '9') return std::nullopt;
-        value = value * 10 + std::uint64_t(c - '0');
+        const auto digit = std::uint64_t(c - '0');
+        if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
+        value = value * 10 + digit;
     }
     return value;
 }
@@ -698,7 +749,7 @@ inline constexpr std::size_t max_trailer_count = 100;
 
 /// Parses a chunk-size line (terminator already removed): hexadecimal size, then optional
 /// extensions `;name[=token|"quoted"]`. Returns nullopt for anything malformed, including
-/// an empty size, a size over 2^60 and control characters.
+/// an empty size, a size that does not fit in 64 bits and control characters.
 constexpr std::optional<std::uint64_t> parse_chunk_size_line(std::string_view line) noexcept {
     std::uint64_t size = 0;
     std::size_t i = 0;
@@ -798,7 +849,6 @@ private:
 
 
 #include <cstddef>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -813,38 +863,67 @@ struct header_field {
 };
 
 /// Header fields in arrival order; repeated fields are all kept (CGI joins some of them).
-/// Fields refer to storage owned by this object, so views stay valid until clear().
+/// The object owns the text of its fields: copies and moves are independent, and views
+/// obtained from it stay valid until it is changed.
 class headers {
 public:
     using const_iterator = std::vector<header_field>::const_iterator;
 
+    headers() = default;
+    headers(const headers& other) : text_(other.text_), spans_(other.spans_) { rebuild(); }
+    headers(headers&& other) noexcept
+        : text_(std::move(other.text_)), spans_(std::move(other.spans_)) {
+        rebuild();
+        other.clear();
+    }
+    headers& operator=(const headers& other) {
+        if (this != &other) {
+            text_ = other.text_;
+            spans_ = other.spans_;
+            rebuild();
+        }
+        return *this;
+    }
+    headers& operator=(headers&& other) noexcept {
+        if (this != &other) {
+            text_ = std::move(other.text_);
+            spans_ = std::move(other.spans_);
+            rebuild();
+            other.clear();
+        }
+        return *this;
+    }
+
     /// Removes all fields, keeping the allocated capacity for the next request.
     void clear() noexcept {
+        text_.clear();
+        spans_.clear();
         fields_.clear();
-        owned_.clear();
     }
 
-    /// Replaces the backing text of fields added with add_view() (the request head).
-    std::string& storage() noexcept { return head_; }
+    /// Makes room for fields totalling `bytes` of text, so adding them allocates once.
+    void reserve(std::size_t bytes) { text_.reserve(text_.size() + bytes); }
 
-    /// Appends a field whose name and value point into storage() or other stable memory.
-    void add_view(std::string_view name, std::string_view value) {
-        fields_.push_back({name, value});
-    }
-
-    /// Appends a field, copying name and value (for fields built by a handler).
+    /// Appends a field, copying name and value.
     void add(std::string_view name, std::string_view value) {
-        const std::string& n = owned_.emplace_back(name);
-        const std::string& v = owned_.emplace_back(value);
-        fields_.push_back({n, v});
+        const char* before = text_.data();
+        const span sp{text_.size(), name.size(), text_.size() + name.size(), value.size()};
+        text_.append(name);
+        text_.append(value);
+        spans_.push_back(sp);
+        if (text_.data() != before)
+            rebuild();
+        else
+            fields_.push_back(view(sp));
     }
 
     /// Removes every field with this name; Python's `del msg[name]`.
     void remove(std::string_view name) {
         std::size_t kept = 0;
-        for (const header_field& f : fields_)
-            if (!detail::iequals(f.name, name)) fields_[kept++] = f;
-        fields_.resize(kept);
+        for (std::size_t i = 0; i < spans_.size(); ++i)
+            if (!detail::iequals(fields_[i].name, name)) spans_[kept++] = spans_[i];
+        spans_.resize(kept);
+        rebuild();
     }
 
     /// The first value of the field, or nullopt; Python's `msg.get(name)`.
@@ -892,8 +971,26 @@ public:
     const_iterator end() const noexcept { return fields_.end(); }
 
 private:
-    std::string head_;
-    std::deque<std::string> owned_;
+    /// Where a field's name and value lie in text_: the source of truth, as views move
+    /// whenever text_ does.
+    struct span {
+        std::size_t name_offset, name_size, value_offset, value_size;
+    };
+
+    header_field view(const span& sp) const noexcept {
+        const std::string_view text = text_;
+        return {text.substr(sp.name_offset, sp.name_size),
+                text.substr(sp.value_offset, sp.value_size)};
+    }
+
+    void rebuild() {
+        fields_.clear();
+        for (const span& sp : spans_)
+            fields_.push_back(view(sp));
+    }
+
+    std::string text_;
+    std::vector<span> spans_;
     std::vector<header_field> fields_;
 };
 
@@ -1140,9 +1237,10 @@ inline body_framing determine_body_framing(const headers& fields, http_version v
 
 /// Finds out, from the bytes buffered so far, whether a whole request head has arrived, so
 /// that a server loop can wait for it without holding a thread and then run the handler
-/// without blocking. It follows the handler's reading rules: a simple (HTTP/0.9) request is
-/// one line; an over-long line, one field too many or an over-large head also count as
-/// complete, because the handler answers them with an error without reading further.
+/// without blocking. It follows the handler's reading rules exactly: up to one line's worth
+/// of empty lines before the request line are skipped; a simple (HTTP/0.9) or malformed
+/// request line ends the head; so do an over-long line, one line too many or an over-large
+/// head, because the handler answers them with an error without reading further.
 class head_scanner {
 public:
     explicit head_scanner(std::size_t max_head = default_max_request_head) noexcept
@@ -1154,36 +1252,47 @@ public:
     /// Scans `data` (all bytes buffered for this request, from its first byte) onward from
     /// where the last call stopped. True once the handler can run.
     bool complete(std::string_view data) noexcept {
-        if (done_) return true;
         while (!done_) {
             const std::size_t newline = data.find('\n', line_start_);
-            const std::size_t line_end =
-                newline == std::string_view::npos ? data.size() : newline + 1;
-            if (line_end - line_start_ > max_line_length || line_end > max_head_)
-                return done_ = true;
-            if (newline == std::string_view::npos) return false;
-            on_line(strip_line_terminator(data.substr(line_start_, line_end - line_start_)));
-            line_start_ = line_end;
+            if (newline == std::string_view::npos) {
+                // readline() returns an unfinished line only once it exceeds the limit.
+                done_ = data.size() - line_start_ > max_line_length;
+                return done_;
+            }
+            const std::size_t length = newline + 1 - line_start_;
+            on_line(data.substr(line_start_, length));
+            line_start_ = newline + 1;
         }
         return true;
     }
 
 private:
-    void on_line(std::string_view line) noexcept {
+    void on_line(std::string_view raw) noexcept {
+        const std::string_view line = strip_line_terminator(raw);
+        if (raw.size() > max_line_length) {
+            done_ = true; // 414 or 431 "Line too long"
+            return;
+        }
         if (!seen_request_line_) {
-            if (line.empty())
-                return; // RFC 9112 2.2: empty lines before the request line are ignored
+            if ((raw == "\r\n" || raw == "\n") && skipped_ < max_line_length) {
+                skipped_ += raw.size(); // RFC 9112 2.2: empty lines before the request line
+                return;
+            }
             seen_request_line_ = true;
+            head_size_ = raw.size();
             const request_line parsed = parse_request_line(line);
             done_ = parsed.error != request_line_error::none || parsed.version.empty();
             return;
         }
-        done_ = line.empty() || ++fields_ > max_header_count;
+        head_size_ += raw.size();
+        done_ = head_size_ > max_head_ || ++lines_ > max_header_count || line.empty();
     }
 
     std::size_t max_head_;
     std::size_t line_start_ = 0;
-    std::size_t fields_ = 0;
+    std::size_t skipped_ = 0;
+    std::size_t head_size_ = 0;
+    std::size_t lines_ = 0;
     bool seen_request_line_ = false;
     bool done_ = false;
 };
@@ -1348,7 +1457,12 @@ private:
 // cgihttp/connection_info.hpp - who is on the other end of a connection, and which server
 // accepted it. Python counterpart: a handler's client_address and server attributes.
 
+#include <asio/ip/address.hpp>
+#include <asio/ip/basic_endpoint.hpp>
+
 #include <string>
+#include <system_error>
+#include <type_traits>
 
 namespace cgihttp {
 
@@ -1366,15 +1480,45 @@ struct server_info {
     std::string server_address;
 };
 
+namespace detail {
+template <class Endpoint>
+struct is_ip_endpoint : std::false_type {};
+template <class Protocol>
+struct is_ip_endpoint<asio::ip::basic_endpoint<Protocol>> : std::true_type {};
+} // namespace detail
+
+/// The peer of a connected Asio socket as Python shows it. IPv4 clients of a dual-stack
+/// socket appear as plain IPv4 ("127.0.0.1", not "::ffff:127.0.0.1"), as CGI's REMOTE_ADDR
+/// expects; a UNIX socket's peer is its path, or "-" when unnamed. Empty when unknown.
+template <class Socket>
+socket_address peer_address(const Socket& socket) {
+    std::error_code ec;
+    const auto endpoint = socket.remote_endpoint(ec);
+    if (ec) return {};
+    if constexpr (detail::is_ip_endpoint<std::decay_t<decltype(endpoint)>>::value) {
+        asio::ip::address address = endpoint.address();
+        if (address.is_v6() && address.to_v6().is_v4_mapped())
+            address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+        return {address.to_string(), endpoint.port()};
+    } else {
+        const std::string path = endpoint.path();
+        return {path.empty() ? "-" : path, 0};
+    }
+}
+
 } // namespace cgihttp
 // ---- end cgihttp/connection_info.hpp ----
 // ---- begin cgihttp/date.hpp ----
 // cgihttp/date.hpp - HTTP dates (IMF-fixdate) and the log's local-time stamp.
-// Python counterpart: email.utils.formatdate(usegmt=True), log_date_time_string().
+// Python counterpart: email.utils.formatdate(usegmt=True) and parsedate_to_datetime(),
+// log_date_time_string().
+
 
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace cgihttp {
 
@@ -1414,6 +1558,99 @@ inline std::string format_log_date(std::time_t t) {
     std::snprintf(buf, sizeof buf, "%02d/%s/%04d %02d:%02d:%02d", tm.tm_mday,
                   month_names[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
     return buf;
+}
+
+/// Parses the three HTTP date formats of RFC 9110 section 5.6.7: IMF-fixdate
+/// ("Sun, 06 Nov 1994 08:49:37 GMT"), RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT") and asctime
+/// ("Sun Nov  6 08:49:37 1994"). The zone must be GMT, UTC, UT, +0000 or -0000 (or absent,
+/// for asctime); Python ignores other zones in If-Modified-Since, and so do we.
+inline std::optional<std::time_t> parse_http_date(std::string_view s) {
+    std::size_t i = 0;
+    const auto skip_spaces = [&] {
+        while (i < s.size() && s[i] == ' ')
+            ++i;
+    };
+    const auto number = [&](int max_digits) -> std::optional<int> {
+        const std::size_t start = i;
+        int value = 0;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9' && int(i - start) < max_digits)
+            value = value * 10 + (s[i++] - '0');
+        return i == start ? std::nullopt : std::optional<int>(value);
+    };
+    const auto word = [&] {
+        const std::size_t start = i;
+        while (i < s.size() && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
+            ++i;
+        return s.substr(start, i - start);
+    };
+    const auto month = [](std::string_view name) {
+        for (int m = 0; m < 12; ++m)
+            if (detail::iequals(name, month_names[m])) return m;
+        return -1;
+    };
+    const auto expect = [&](char c) { return i < s.size() && s[i] == c ? (++i, true) : false; };
+    const auto time_of_day = [&](std::tm& tm) {
+        const auto h = number(2);
+        if (!h || !expect(':')) return false;
+        const auto m = number(2);
+        if (!m || !expect(':')) return false;
+        const auto sec = number(2);
+        if (!sec) return false;
+        tm.tm_hour = *h, tm.tm_min = *m, tm.tm_sec = *sec;
+        return true;
+    };
+
+    std::tm tm{};
+    skip_spaces();
+    word(); // weekday: not checked, as Python does not check it
+    expect(',');
+    skip_spaces();
+    if (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+        const auto day = number(2);
+        const bool dashed = expect('-');
+        if (!dashed) skip_spaces();
+        tm.tm_mon = month(word());
+        if (!day || tm.tm_mon < 0 || (dashed && !expect('-'))) return std::nullopt;
+        skip_spaces();
+        const std::size_t year_start = i;
+        auto year = number(4);
+        if (!year) return std::nullopt;
+        if (i - year_start <= 2) { // RFC 850: a two-digit year is not in the far future
+            std::tm now{};
+            const std::time_t t = std::time(nullptr);
+            gmtime_r(&t, &now);
+            const int century = (now.tm_year + 1900) / 100 * 100;
+            *year += century;
+            if (*year > now.tm_year + 1900 + 50) *year -= 100;
+        }
+        tm.tm_mday = *day;
+        tm.tm_year = *year - 1900;
+        skip_spaces();
+        if (!time_of_day(tm)) return std::nullopt;
+        skip_spaces();
+        const std::string_view zone = s.substr(i);
+        std::string_view z = zone;
+        while (!z.empty() && z.back() == ' ')
+            z.remove_suffix(1);
+        if (!(detail::iequals(z, "GMT") || detail::iequals(z, "UTC") || detail::iequals(z, "UT") ||
+              z == "+0000" || z == "-0000" || z == "Z"))
+            return std::nullopt;
+    } else { // asctime: month day time year
+        tm.tm_mon = month(word());
+        skip_spaces();
+        const auto day = number(2);
+        skip_spaces();
+        if (tm.tm_mon < 0 || !day || !time_of_day(tm)) return std::nullopt;
+        skip_spaces();
+        const auto year = number(4);
+        skip_spaces();
+        if (!year || i != s.size()) return std::nullopt;
+        tm.tm_mday = *day;
+        tm.tm_year = *year - 1900;
+    }
+    if (tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+        return std::nullopt;
+    return timegm(&tm);
 }
 
 } // namespace cgihttp
@@ -2015,17 +2252,18 @@ private:
     }
     bool simple_response() const noexcept { return request_version == "HTTP/0.9"; }
     bool read_header_section();
-    void finish_request(bool dispatched);
+    void finish_request(bool silent);
     void answer_failure(int code, std::string_view message, std::string_view explain);
+    bool final_response_started() const noexcept;
 
     buffered_reader input_;
     buffered_writer output_;
     body_reader body_;
     std::string headers_buffer_;
-    std::vector<std::size_t> line_ends_;
     http_version version_;
     std::uint64_t response_start_ = 0; ///< wfile().bytes_written() when the request began
     int response_status_ = 0;          ///< status of the last status line sent
+    std::size_t status_lines_ = 0;     ///< status lines sent on this connection
     bool response_framed_ = false;     ///< Content-Length or Transfer-Encoding was sent
 };
 
@@ -2038,11 +2276,7 @@ void BaseRequestHandler<Derived>::handle(Stream& stream, socket_address client,
     const auto io_timeout = detail::class_attribute(self(), &Derived::timeout);
     auto ref = make_stream_ref(stream, std::chrono::milliseconds(io_timeout));
     if constexpr (detail::is_asio_socket<Stream>::value) {
-        if (client.host.empty()) {
-            std::error_code ec;
-            const auto peer = stream.remote_endpoint(ec);
-            if (!ec) client = {peer.address().to_string(), peer.port()};
-        }
+        if (client.host.empty()) client = peer_address(stream);
     }
     input_.reset();
     attach(ref, std::move(client), info);
@@ -2069,7 +2303,7 @@ void BaseRequestHandler<Derived>::handle_one_request() {
     response_status_ = 0;
     response_framed_ = false;
     body_.reset(&input_, body_framing{});
-    bool dispatched = false;
+    bool silent = false; // do_X() ran and sent nothing at all
     try {
         // RFC 9112 2.2: ignore empty lines before the request line (within one line's limit).
         std::string_view line = input_.readline(max_line_length + 1);
@@ -2085,11 +2319,15 @@ void BaseRequestHandler<Derived>::handle_one_request() {
             close_connection = true;
             return;
         } else if (self().parse_request()) {
-            dispatched = detail::dispatch_method(self(), command);
+            const std::size_t status_lines = status_lines_;
+            const std::uint64_t bytes = output_.bytes_written();
+            const bool dispatched = detail::dispatch_method(self(), command);
+            silent = dispatched && status_lines == status_lines_ &&
+                     bytes == output_.bytes_written() && headers_buffer_.empty();
             if (!dispatched)
                 self().send_error(501, "Unsupported method (" + detail::python_repr(command) + ")");
         }
-        finish_request(dispatched);
+        finish_request(silent);
     } catch (const http_error& e) {
         answer_failure(e.status(), e.what(), e.explain());
     } catch (const std::system_error& e) {
@@ -2105,13 +2343,25 @@ void BaseRequestHandler<Derived>::handle_one_request() {
 }
 
 template <class Derived>
+bool BaseRequestHandler<Derived>::final_response_started() const noexcept {
+    // A final status line counts once it has left the header buffer for wfile(); an interim
+    // (1xx) one never does; bytes written without any status line (an HTTP/0.9 answer, or a
+    // handler writing raw) do.
+    if (response_status_ >= 200) return headers_buffer_.empty();
+    return response_status_ == 0 && output_.bytes_written() != response_start_;
+}
+
+template <class Derived>
 void BaseRequestHandler<Derived>::answer_failure(int code, std::string_view message,
                                                  std::string_view explain) {
     close_connection = true;
-    if (output_.bytes_written() != response_start_)
-        return; // part of a response is out: closing is the only honest signal left
-    headers_buffer_.clear();
     try {
+        if (final_response_started()) {
+            // Send what the handler produced; closing then tells the client the rest.
+            output_.flush();
+            return;
+        }
+        headers_buffer_.clear();
         self().send_error(code, message,
                           explain.empty() ? std::nullopt
                                           : std::optional<std::string_view>(explain));
@@ -2122,8 +2372,8 @@ void BaseRequestHandler<Derived>::answer_failure(int code, std::string_view mess
 }
 
 template <class Derived>
-void BaseRequestHandler<Derived>::finish_request(bool dispatched) {
-    if (dispatched && response_status_ == 0 && output_.bytes_written() == response_start_) {
+void BaseRequestHandler<Derived>::finish_request(bool silent) {
+    if (silent) {
         self().log_error("The handler sent no response");
         self().send_error(500, "Handler sent no response");
     }
@@ -2198,15 +2448,20 @@ bool BaseRequestHandler<Derived>::parse_request() {
     }
     body_.reset(&input_, framing, body_limit);
 
-    // Connection is a list of tokens (RFC 9110 7.6.1); Python compares the whole value.
+    // Connection is a list of tokens (RFC 9110 7.6.1), possibly in several fields; Python
+    // compares the first field's whole value. "close" anywhere wins.
+    bool close_token = false;
+    bool keep_alive_token = false;
     for (const header_field& f : headers) {
-        if (!detail::iequals(f.name, "Connection")) continue;
-        if (detail::list_contains(f.value, "close"))
-            close_connection = true;
-        else if (detail::list_contains(f.value, "keep-alive") &&
-                 protocol_number() >= http_version{1, 1})
-            close_connection = false;
+        if (detail::iequals(f.name, "Connection")) {
+            close_token = close_token || detail::list_contains(f.value, "close");
+            keep_alive_token = keep_alive_token || detail::list_contains(f.value, "keep-alive");
+        }
     }
+    if (close_token)
+        close_connection = true;
+    else if (keep_alive_token && protocol_number() >= http_version{1, 1})
+        close_connection = false;
     const auto expect = headers.get("Expect");
     if (expect && detail::iequals(*expect, "100-continue") &&
         protocol_number() >= http_version{1, 1} && version_ >= http_version{1, 1}) {
@@ -2217,9 +2472,6 @@ bool BaseRequestHandler<Derived>::parse_request() {
 
 template <class Derived>
 bool BaseRequestHandler<Derived>::read_header_section() {
-    std::string& text = headers.storage();
-    text.clear();
-    line_ends_.clear();
     std::size_t head_size = raw_requestline.size();
     std::size_t lines = 0;
     const std::size_t head_limit = detail::class_attribute(self(), &Derived::max_request_head);
@@ -2240,26 +2492,18 @@ bool BaseRequestHandler<Derived>::read_header_section() {
             self().send_error(431, "Too many headers", "got more than 100 headers");
             return false;
         }
-        if (line.empty() || line == "\r\n" || line == "\n") break;
-        text.append(line);
-        line_ends_.push_back(text.size());
-    }
-    std::size_t start = 0;
-    for (const std::size_t end : line_ends_) {
-        const std::string_view raw = std::string_view(text).substr(start, end - start);
-        start = end;
-        const header_line parsed = parse_header_line(raw);
-        if (parsed.kind == header_line_kind::field) {
-            headers.add_view(parsed.name, parsed.value);
-            continue;
+        if (line.empty() || line == "\r\n" || line == "\n") return true;
+        const header_line parsed = parse_header_line(line);
+        if (parsed.kind != header_line_kind::field) {
+            const std::string shown =
+                detail::python_repr(strip_line_terminator(line).substr(0, 200));
+            self().send_error(400, parsed.kind == header_line_kind::obs_fold
+                                       ? "Obsolete line folding is not accepted (" + shown + ")"
+                                       : "Bad header line (" + shown + ")");
+            return false;
         }
-        const std::string shown = detail::python_repr(strip_line_terminator(raw).substr(0, 200));
-        self().send_error(400, parsed.kind == header_line_kind::obs_fold
-                                   ? "Obsolete line folding is not accepted (" + shown + ")"
-                                   : "Bad header line (" + shown + ")");
-        return false;
+        headers.add(parsed.name, parsed.value);
     }
-    return true;
 }
 
 template <class Derived>
@@ -2314,6 +2558,7 @@ void BaseRequestHandler<Derived>::send_response_only(int code,
                                                      std::optional<std::string_view> message) {
     response_status_ = code;
     response_framed_ = false;
+    ++status_lines_;
     if (simple_response()) return;
     headers_buffer_ += attribute_protocol_version();
     headers_buffer_ += ' ';
@@ -2624,15 +2869,6 @@ struct server_state {
     std::atomic<bool> stopping{false};
 };
 
-/// The client's address as Python shows it; IPv4 clients of a dual-stack socket appear as
-/// plain IPv4 ("127.0.0.1", not "::ffff:127.0.0.1"), as CGI's REMOTE_ADDR expects.
-inline socket_address to_socket_address(const asio::ip::tcp::endpoint& endpoint) {
-    asio::ip::address address = endpoint.address();
-    if (address.is_v6() && address.to_v6().is_v4_mapped())
-        address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-    return {address.to_string(), endpoint.port()};
-}
-
 } // namespace detail
 
 /// A connection served by Handler (a BaseRequestHandler<Handler> descendant). Owned by the
@@ -2655,9 +2891,7 @@ public:
         socket_.native_non_blocking(true, ec);
         fd_ = socket_.native_handle();
         stream_ = socket_stream(fd_, state_.options.io_timeout);
-        const auto peer = socket_.remote_endpoint(ec);
-        handler_.attach(stream_, ec ? socket_address{} : detail::to_socket_address(peer),
-                        &state_.info);
+        handler_.attach(stream_, peer_address(socket_), &state_.info);
         state_.registry.add(this);
         registered_ = true;
         head_deadline_ = detail::steady_now_ms() + state_.options.header_timeout.count();
@@ -2718,7 +2952,7 @@ private:
                 // The client is gone: nothing left to tell it.
             }
         }
-        close_now();
+        close_gracefully();
     }
 
     /// Runs the handler on each complete request buffered, then waits or closes.
@@ -2732,6 +2966,10 @@ private:
                 return;
             }
             if (input().buffered().empty() || !scanner_.complete(input().buffered())) break;
+        }
+        if (input().at_eof()) { // the client half-closed: no further request can come
+            close_gracefully();
+            return;
         }
         head_deadline_ = detail::steady_now_ms() + state_.options.header_timeout.count();
         wait_for_head();
@@ -3139,4 +3377,1167 @@ private:
 
 } // namespace cgihttp
 // ---- end cgihttp/server.hpp ----
+// ---- begin cgihttp/simple_request_handler.hpp ----
+// cgihttp/simple_request_handler.hpp - SimpleRequestHandler<Derived>: serves files and
+// directory listings from a directory, with validators, conditional requests and ranges.
+// Python counterpart: http.server.SimpleHTTPRequestHandler (Python 3.11).
+
+// ---- begin cgihttp/conditional.hpp ----
+// cgihttp/conditional.hpp - validators of a file (ETag, Last-Modified) and the conditional
+// request headers that use them (RFC 9110 section 13).
+// Python counterpart: the If-Modified-Since check in SimpleHTTPRequestHandler.send_head().
+
+
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <string>
+#include <string_view>
+
+#include <sys/stat.h>
+
+namespace cgihttp {
+
+/// A strong entity tag for a file: inode, size and modification time to the nanosecond,
+/// so that any write the file system can see changes it.
+inline std::string file_etag(const struct stat& st) {
+    char buf[80];
+    std::snprintf(buf, sizeof buf, "\"%llx-%llx-%llx%09ld\"",
+                  static_cast<unsigned long long>(st.st_ino),
+                  static_cast<unsigned long long>(st.st_size),
+                  static_cast<unsigned long long>(st.st_mtim.tv_sec), st.st_mtim.tv_nsec);
+    return buf;
+}
+
+namespace detail {
+/// Calls f(tag, weak) for each entity-tag of an If-None-Match / If-Match list; the tag keeps
+/// its quotes. Stops (and returns true) when f returns true.
+template <class F>
+bool any_entity_tag(std::string_view list, F&& f) {
+    return !for_each_list_element(list, [&](std::string_view element) {
+        const bool weak = element.substr(0, 2) == "W/";
+        if (weak) element.remove_prefix(2);
+        return !f(element, weak);
+    });
+}
+} // namespace detail
+
+/// If-None-Match: true when `etag` matches the list under weak comparison (or the list is
+/// "*"), i.e. when a GET or HEAD should be answered 304.
+inline bool if_none_match(std::string_view list, std::string_view etag) {
+    if (detail::trim_ows(list) == "*") return true;
+    return detail::any_entity_tag(list, [&](std::string_view tag, bool) { return tag == etag; });
+}
+
+/// If-Modified-Since: true when the header is a valid date and the file was not modified
+/// after it (compared in whole seconds, as Last-Modified carries them).
+inline bool not_modified_since(std::string_view header, std::time_t mtime) {
+    const auto since = parse_http_date(header);
+    return since && mtime <= *since;
+}
+
+/// If-Range: true when the range may be served, i.e. the validator is the file's strong
+/// ETag, or a date equal to its Last-Modified (RFC 9110 section 13.1.5).
+inline bool if_range_matches(std::string_view value, std::string_view etag, std::time_t mtime) {
+    value = detail::trim_ows(value);
+    if (value.substr(0, 2) == "W/") return false; // weak tags never match strongly
+    if (!value.empty() && value.front() == '"') return value == etag;
+    const auto date = parse_http_date(value);
+    return date && *date == mtime;
+}
+
+} // namespace cgihttp
+// ---- end cgihttp/conditional.hpp ----
+// ---- begin cgihttp/detail/filesystem.hpp ----
+// cgihttp/detail/filesystem.hpp - opening files to serve, optionally refusing any path that
+// resolves outside the served directory.
+
+// ---- begin cgihttp/detail/unique_fd.hpp ----
+// cgihttp/detail/unique_fd.hpp - an owned file descriptor, closed exactly once.
+
+#include <utility>
+
+#include <unistd.h>
+
+namespace cgihttp::detail {
+
+/// Owns a file descriptor (-1 for none) and closes it on destruction.
+class unique_fd {
+public:
+    unique_fd() noexcept = default;
+    explicit unique_fd(int fd) noexcept : fd_(fd) {}
+    unique_fd(unique_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    unique_fd& operator=(unique_fd&& other) noexcept {
+        if (this != &other) reset(std::exchange(other.fd_, -1));
+        return *this;
+    }
+    unique_fd(const unique_fd&) = delete;
+    unique_fd& operator=(const unique_fd&) = delete;
+    ~unique_fd() { reset(); }
+
+    int get() const noexcept { return fd_; }
+    explicit operator bool() const noexcept { return fd_ >= 0; }
+
+    /// Closes the current descriptor (if any) and owns `fd` instead.
+    void reset(int fd = -1) noexcept {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = fd;
+    }
+
+    /// Gives up ownership.
+    int release() noexcept { return std::exchange(fd_, -1); }
+
+private:
+    int fd_ = -1;
+};
+
+} // namespace cgihttp::detail
+// ---- end cgihttp/detail/unique_fd.hpp ----
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace cgihttp::detail {
+
+/// True when `path` is `root` or lies below it, compared component-wise as text.
+inline bool path_is_within(std::string_view path, std::string_view root) noexcept {
+    while (root.size() > 1 && root.back() == '/')
+        root.remove_suffix(1);
+    if (path.substr(0, root.size()) != root) return false;
+    return path.size() == root.size() || path[root.size()] == '/' || root == "/";
+}
+
+/// Opens `path` read-only. Never blocks on a FIFO or device (O_NONBLOCK) and never becomes a
+/// controlling terminal. With `root` set, the path must lie below it and resolve below it:
+/// no symbolic link or ".." may lead out (openat2 RESOLVE_BENEATH, race-free; realpath() on
+/// kernels before 5.6). With `path_only`, opens with O_PATH: enough to fstat() a directory
+/// the server may not read. On failure returns an empty unique_fd with errno set (EXDEV for
+/// a path leading outside).
+inline unique_fd open_for_reading(const std::string& path, const std::string* root = nullptr,
+                                  bool path_only = false) {
+    const int flags = path_only ? O_PATH | O_CLOEXEC : O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+    if (!root) return unique_fd(::open(path.c_str(), flags));
+    if (!path_is_within(path, *root)) {
+        errno = EXDEV;
+        return {};
+    }
+    std::string relative = path.substr(root->size());
+    relative.erase(0, relative.find_first_not_of('/'));
+    if (relative.empty()) relative = ".";
+    const unique_fd root_fd(::open(root->c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root_fd) return {};
+    open_how how{};
+    how.flags = flags;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    const long fd = ::syscall(SYS_openat2, root_fd.get(), relative.c_str(), &how, sizeof how);
+    if (fd >= 0 || errno != ENOSYS) return unique_fd(static_cast<int>(fd));
+    char resolved_root[PATH_MAX];
+    char resolved[PATH_MAX];
+    if (!::realpath(root->c_str(), resolved_root) || !::realpath(path.c_str(), resolved)) return {};
+    if (!path_is_within(resolved, resolved_root)) {
+        errno = EXDEV;
+        return {};
+    }
+    return unique_fd(::open(resolved, flags));
+}
+
+} // namespace cgihttp::detail
+// ---- end cgihttp/detail/filesystem.hpp ----
+// ---- begin cgihttp/directory_listing.hpp ----
+// cgihttp/directory_listing.hpp - reading a directory and rendering Python 3's listing page.
+// Python counterpart: SimpleHTTPRequestHandler.list_directory().
+
+// ---- begin cgihttp/url.hpp ----
+// cgihttp/url.hpp - request targets: percent-decoding and -encoding, splitting, and mapping
+// a URL path onto the served directory without ever leaving it.
+// Python counterpart: urllib.parse.unquote/quote/urlsplit/urlunsplit, posixpath.normpath,
+// SimpleHTTPRequestHandler.translate_path().
+
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cgihttp {
+
+namespace detail {
+constexpr int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+} // namespace detail
+
+/// Decodes %XX escapes to bytes; a '%' not followed by two hex digits stays as it is
+/// (Python's urllib.parse.unquote_to_bytes).
+inline std::string percent_decode(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size()) {
+            const int hi = detail::hex_value(s[i + 1]);
+            const int lo = detail::hex_value(s[i + 2]);
+            if (hi >= 0 && lo >= 0) {
+                out.push_back(static_cast<char>(hi * 16 + lo));
+                i += 2;
+                continue;
+            }
+        }
+        out.push_back(s[i]);
+    }
+    return out;
+}
+
+/// Percent-encodes every byte except ASCII letters, digits, "_.-~" and those in `safe`
+/// (Python's urllib.parse.quote(s, safe='/')).
+inline std::string percent_encode(std::string_view bytes, std::string_view safe = "/") {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(bytes.size());
+    for (const char c : bytes) {
+        const auto u = static_cast<unsigned char>(c);
+        const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-' ||
+                                c == '~';
+        if (unreserved || (u < 0x80 && safe.find(c) != std::string_view::npos)) {
+            out.push_back(c);
+        } else {
+            out.push_back('%');
+            out.push_back(hex[u >> 4]);
+            out.push_back(hex[u & 0xf]);
+        }
+    }
+    return out;
+}
+
+/// Replaces bytes that are not valid UTF-8 by U+FFFD, as Python's decode(errors='replace')
+/// does, so that a page declared UTF-8 stays valid.
+inline std::string utf8_or_replacement(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t len = c < 0x80                   ? 1
+                          : (c >= 0xC2 && c <= 0xDF) ? 2
+                          : (c >= 0xE0 && c <= 0xEF) ? 3
+                          : (c >= 0xF0 && c <= 0xF4) ? 4
+                                                     : 0;
+        bool valid = len != 0 && i + len <= s.size();
+        for (std::size_t k = 1; valid && k < len; ++k)
+            valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+        if (valid && len >= 3) { // no overlongs, surrogates or code points past U+10FFFF
+            const auto c1 = static_cast<unsigned char>(s[i + 1]);
+            valid = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0) &&
+                    !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+        }
+        if (valid) {
+            out.append(s.substr(i, len));
+            i += len;
+        } else {
+            out += "\xEF\xBF\xBD";
+            ++i;
+        }
+    }
+    return out;
+}
+
+/// The five parts of a URL, as Python's urllib.parse.urlsplit() finds them; views into the
+/// split string. `has_query`/`has_fragment` tell an empty part from an absent one.
+struct url_parts {
+    std::string_view scheme;
+    std::string_view netloc;
+    std::string_view path;
+    std::string_view query;
+    std::string_view fragment;
+};
+
+/// Splits like Python's urlsplit (scheme lower-casing aside): scheme only when the text
+/// before the first ':' is a valid scheme, netloc after a leading "//".
+constexpr url_parts url_split(std::string_view url) noexcept {
+    url_parts parts;
+    const std::size_t colon = url.find(':');
+    if (colon != std::string_view::npos && colon > 0 &&
+        ((url[0] >= 'a' && url[0] <= 'z') || (url[0] >= 'A' && url[0] <= 'Z'))) {
+        bool scheme_chars = true;
+        for (const char c : url.substr(0, colon))
+            scheme_chars =
+                scheme_chars && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                 (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.');
+        if (scheme_chars) {
+            parts.scheme = url.substr(0, colon);
+            url.remove_prefix(colon + 1);
+        }
+    }
+    if (url.substr(0, 2) == "//") {
+        const std::size_t end = url.find_first_of("/?#", 2);
+        parts.netloc =
+            url.substr(2, end == std::string_view::npos ? std::string_view::npos : end - 2);
+        url.remove_prefix(end == std::string_view::npos ? url.size() : end);
+    }
+    if (const std::size_t hash = url.find('#'); hash != std::string_view::npos) {
+        parts.fragment = url.substr(hash + 1);
+        url = url.substr(0, hash);
+    }
+    if (const std::size_t q = url.find('?'); q != std::string_view::npos) {
+        parts.query = url.substr(q + 1);
+        url = url.substr(0, q);
+    }
+    parts.path = url;
+    return parts;
+}
+
+/// Joins parts like Python's urlunsplit (empty query and fragment are left out).
+inline std::string url_unsplit(const url_parts& parts) {
+    std::string url(parts.path);
+    if (!parts.netloc.empty() || (!parts.scheme.empty() && url.substr(0, 2) != "//")) {
+        if (!url.empty() && url.front() != '/') url.insert(0, "/");
+        url.insert(0, "//" + std::string(parts.netloc));
+    }
+    if (!parts.scheme.empty()) url.insert(0, std::string(parts.scheme) + ":");
+    if (!parts.query.empty()) url += "?" + std::string(parts.query);
+    if (!parts.fragment.empty()) url += "#" + std::string(parts.fragment);
+    return url;
+}
+
+/// Python's posixpath.normpath() as a list of components: "." and empty components go,
+/// ".." removes the previous component and is kept only where nothing precedes it in a
+/// relative path. Whether the path was absolute is returned in `absolute`.
+inline std::vector<std::string_view> normalize_path_components(std::string_view path,
+                                                               bool& absolute) {
+    absolute = !path.empty() && path.front() == '/';
+    std::vector<std::string_view> components;
+    while (!path.empty()) {
+        const std::size_t slash = path.find('/');
+        const std::string_view c = path.substr(0, slash);
+        path.remove_prefix(slash == std::string_view::npos ? path.size() : slash + 1);
+        if (c.empty() || c == ".") continue;
+        if (c != ".." || (!absolute && components.empty()) ||
+            (!components.empty() && components.back() == ".."))
+            components.push_back(c);
+        else if (!components.empty())
+            components.pop_back();
+    }
+    return components;
+}
+
+/// Maps a request target onto a file under `directory`, as Python's translate_path() does:
+/// query and fragment dropped, percent-decoded, normalised, "." and ".." components
+/// dropped, a trailing slash kept. The result cannot name anything outside `directory`
+/// lexically (symbolic links are the file system's business: see the handlers).
+inline std::string translate_request_path(std::string_view directory, std::string_view target) {
+    target = target.substr(0, target.find('?'));
+    target = target.substr(0, target.find('#'));
+    std::string_view trimmed = target;
+    while (!trimmed.empty() && detail::is_space(trimmed.back()))
+        trimmed.remove_suffix(1);
+    const bool trailing_slash = !trimmed.empty() && trimmed.back() == '/';
+    const std::string decoded = percent_decode(target);
+    bool absolute = false;
+    std::string result(directory);
+    for (const std::string_view word : normalize_path_components(decoded, absolute)) {
+        if (word == "." || word == "..") continue;
+        if (!result.empty() && result.back() != '/') result.push_back('/');
+        result.append(word);
+    }
+    if (trailing_slash) result.push_back('/');
+    return result;
+}
+
+} // namespace cgihttp
+// ---- end cgihttp/url.hpp ----
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+namespace cgihttp {
+
+/// One name in a directory, classified as Python's listing does it.
+struct directory_entry {
+    std::string name;
+    bool is_directory = false; ///< a directory, or a symbolic link to one (os.path.isdir)
+    bool is_symlink = false;   ///< a symbolic link (os.path.islink)
+};
+
+/// The entries of a directory ("." and ".." left out), sorted as Python sorts them
+/// (case-insensitively, ties in directory order); nullopt when it cannot be read. The entry
+/// type from readdir() saves a stat() per entry; links and unknown types are stat()ed.
+inline std::optional<std::vector<directory_entry>> read_directory(const std::string& path) {
+    DIR* dir = ::opendir(path.c_str());
+    if (!dir) return std::nullopt;
+    std::vector<directory_entry> entries;
+    const int dir_fd = ::dirfd(dir);
+    while (const dirent* e = ::readdir(dir)) {
+        const std::string_view name = e->d_name;
+        if (name == "." || name == "..") continue;
+        directory_entry entry{std::string(name)};
+        unsigned char type = e->d_type;
+        struct stat st {};
+        if (type == DT_UNKNOWN && ::fstatat(dir_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+            type = S_ISLNK(st.st_mode) ? DT_LNK : S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+        entry.is_symlink = type == DT_LNK;
+        entry.is_directory =
+            type == DT_DIR ||
+            (entry.is_symlink && ::fstatat(dir_fd, e->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode));
+        entries.push_back(std::move(entry));
+    }
+    ::closedir(dir);
+    // Lower-cased comparison without copies; UTF-8 byte order is code point order.
+    std::stable_sort(
+        entries.begin(), entries.end(), [](const directory_entry& a, const directory_entry& b) {
+            return std::lexicographical_compare(
+                a.name.begin(), a.name.end(), b.name.begin(), b.name.end(), [](char x, char y) {
+                    return static_cast<unsigned char>(detail::to_lower(x)) <
+                           static_cast<unsigned char>(detail::to_lower(y));
+                });
+        });
+    return entries;
+}
+
+/// Python 3.11's listing page, byte for byte: `display_path` is the already decoded and
+/// escaped request path; names are HTML-escaped, links percent-encoded, directories end in
+/// "/", symbolic links are shown with "@".
+inline std::string render_directory_listing(std::string_view display_path,
+                                            const std::vector<directory_entry>& entries) {
+    const std::string title = "Directory listing for " + std::string(display_path);
+    std::string page = "<!DOCTYPE HTML>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                       "<title>" +
+                       title + "</title>\n</head>\n<body>\n<h1>" + title + "</h1>\n<hr>\n<ul>\n";
+    for (const directory_entry& e : entries) {
+        std::string link = e.name;
+        std::string shown = e.name;
+        if (e.is_directory) {
+            link += '/';
+            shown += '/';
+        }
+        if (e.is_symlink) shown = e.name + '@';
+        page += "<li><a href=\"" + percent_encode(link) + "\">" + html_escape(shown, false) +
+                "</a></li>\n";
+    }
+    page += "</ul>\n<hr>\n</body>\n</html>\n";
+    return page;
+}
+
+} // namespace cgihttp
+// ---- end cgihttp/directory_listing.hpp ----
+// ---- begin cgihttp/mime_types.hpp ----
+// cgihttp/mime_types.hpp - guessing a file's media type from its name.
+// Python counterpart: mimetypes.guess_type() (with /etc/mime.types read as Python does) and
+// SimpleHTTPRequestHandler.guess_type()/extensions_map.
+
+
+#include <algorithm>
+#include <cstddef>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace cgihttp {
+
+/// One row of a media-type table: a file-name suffix (with its dot) and a media type.
+struct mime_entry {
+    std::string_view extension;
+    std::string_view type;
+};
+
+/// Python 3.11's built-in mimetypes table, updated where the web moved on (JavaScript is
+/// text/javascript per RFC 9239) and completed with web types it lacks (fonts, WebP, ...).
+/// Sorted by extension.
+inline constexpr mime_entry builtin_mime_types[] = {
+    {".3g2", "audio/3gpp2"},
+    {".3gp", "audio/3gpp"},
+    {".3gpp", "audio/3gpp"},
+    {".3gpp2", "audio/3gpp2"},
+    {".7z", "application/x-7z-compressed"},
+    {".a", "application/octet-stream"},
+    {".aac", "audio/aac"},
+    {".adts", "audio/aac"},
+    {".ai", "application/postscript"},
+    {".aif", "audio/x-aiff"},
+    {".aifc", "audio/x-aiff"},
+    {".aiff", "audio/x-aiff"},
+    {".apng", "image/apng"},
+    {".ass", "audio/aac"},
+    {".au", "audio/basic"},
+    {".avi", "video/x-msvideo"},
+    {".avif", "image/avif"},
+    {".bat", "text/plain"},
+    {".bcpio", "application/x-bcpio"},
+    {".bin", "application/octet-stream"},
+    {".bmp", "image/bmp"},
+    {".c", "text/plain"},
+    {".cdf", "application/x-netcdf"},
+    {".cpio", "application/x-cpio"},
+    {".crt", "application/x-x509-ca-cert"},
+    {".csh", "application/x-csh"},
+    {".css", "text/css"},
+    {".csv", "text/csv"},
+    {".dll", "application/octet-stream"},
+    {".doc", "application/msword"},
+    {".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+    {".dot", "application/msword"},
+    {".dvi", "application/x-dvi"},
+    {".eml", "message/rfc822"},
+    {".eps", "application/postscript"},
+    {".epub", "application/epub+zip"},
+    {".etx", "text/x-setext"},
+    {".exe", "application/octet-stream"},
+    {".flac", "audio/flac"},
+    {".gif", "image/gif"},
+    {".gtar", "application/x-gtar"},
+    {".h", "text/plain"},
+    {".h5", "application/x-hdf5"},
+    {".hdf", "application/x-hdf"},
+    {".heic", "image/heic"},
+    {".heif", "image/heif"},
+    {".htm", "text/html"},
+    {".html", "text/html"},
+    {".ico", "image/vnd.microsoft.icon"},
+    {".ics", "text/calendar"},
+    {".ief", "image/ief"},
+    {".jpe", "image/jpeg"},
+    {".jpeg", "image/jpeg"},
+    {".jpg", "image/jpeg"},
+    {".js", "text/javascript"},
+    {".json", "application/json"},
+    {".jsonld", "application/ld+json"},
+    {".jxl", "image/jxl"},
+    {".ksh", "text/plain"},
+    {".latex", "application/x-latex"},
+    {".loas", "audio/aac"},
+    {".m1v", "video/mpeg"},
+    {".m3u", "application/vnd.apple.mpegurl"},
+    {".m3u8", "application/vnd.apple.mpegurl"},
+    {".m4a", "audio/mp4"},
+    {".m4v", "video/mp4"},
+    {".man", "application/x-troff-man"},
+    {".map", "application/json"},
+    {".markdown", "text/markdown"},
+    {".md", "text/markdown"},
+    {".me", "application/x-troff-me"},
+    {".mht", "message/rfc822"},
+    {".mhtml", "message/rfc822"},
+    {".mid", "audio/midi"},
+    {".midi", "audio/midi"},
+    {".mif", "application/x-mif"},
+    {".mjs", "text/javascript"},
+    {".mkv", "video/x-matroska"},
+    {".mov", "video/quicktime"},
+    {".movie", "video/x-sgi-movie"},
+    {".mp2", "audio/mpeg"},
+    {".mp3", "audio/mpeg"},
+    {".mp4", "video/mp4"},
+    {".mpa", "video/mpeg"},
+    {".mpe", "video/mpeg"},
+    {".mpeg", "video/mpeg"},
+    {".mpg", "video/mpeg"},
+    {".ms", "application/x-troff-ms"},
+    {".n3", "text/n3"},
+    {".nc", "application/x-netcdf"},
+    {".nq", "application/n-quads"},
+    {".nt", "application/n-triples"},
+    {".nws", "message/rfc822"},
+    {".o", "application/octet-stream"},
+    {".obj", "application/octet-stream"},
+    {".oda", "application/oda"},
+    {".odp", "application/vnd.oasis.opendocument.presentation"},
+    {".ods", "application/vnd.oasis.opendocument.spreadsheet"},
+    {".odt", "application/vnd.oasis.opendocument.text"},
+    {".oga", "audio/ogg"},
+    {".ogg", "audio/ogg"},
+    {".ogv", "video/ogg"},
+    {".opus", "audio/opus"},
+    {".otf", "font/otf"},
+    {".p12", "application/x-pkcs12"},
+    {".p7c", "application/pkcs7-mime"},
+    {".pbm", "image/x-portable-bitmap"},
+    {".pdf", "application/pdf"},
+    {".pem", "application/x-pem-file"},
+    {".pfx", "application/x-pkcs12"},
+    {".pgm", "image/x-portable-graymap"},
+    {".pl", "text/plain"},
+    {".png", "image/png"},
+    {".pnm", "image/x-portable-anymap"},
+    {".pot", "application/vnd.ms-powerpoint"},
+    {".ppa", "application/vnd.ms-powerpoint"},
+    {".ppm", "image/x-portable-pixmap"},
+    {".pps", "application/vnd.ms-powerpoint"},
+    {".ppt", "application/vnd.ms-powerpoint"},
+    {".pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
+    {".ps", "application/postscript"},
+    {".pwz", "application/vnd.ms-powerpoint"},
+    {".py", "text/x-python"},
+    {".pyc", "application/x-python-code"},
+    {".pyo", "application/x-python-code"},
+    {".qt", "video/quicktime"},
+    {".ra", "audio/x-pn-realaudio"},
+    {".ram", "application/x-pn-realaudio"},
+    {".ras", "image/x-cmu-raster"},
+    {".rdf", "application/xml"},
+    {".rgb", "image/x-rgb"},
+    {".roff", "application/x-troff"},
+    {".rtf", "application/rtf"},
+    {".rtx", "text/richtext"},
+    {".sgm", "text/x-sgml"},
+    {".sgml", "text/x-sgml"},
+    {".sh", "application/x-sh"},
+    {".shar", "application/x-shar"},
+    {".snd", "audio/basic"},
+    {".so", "application/octet-stream"},
+    {".src", "application/x-wais-source"},
+    {".srt", "text/plain"},
+    {".sv4cpio", "application/x-sv4cpio"},
+    {".sv4crc", "application/x-sv4crc"},
+    {".svg", "image/svg+xml"},
+    {".swf", "application/x-shockwave-flash"},
+    {".t", "application/x-troff"},
+    {".tar", "application/x-tar"},
+    {".tcl", "application/x-tcl"},
+    {".tex", "application/x-tex"},
+    {".texi", "application/x-texinfo"},
+    {".texinfo", "application/x-texinfo"},
+    {".tif", "image/tiff"},
+    {".tiff", "image/tiff"},
+    {".toml", "application/toml"},
+    {".tr", "application/x-troff"},
+    {".trig", "application/trig"},
+    {".tsv", "text/tab-separated-values"},
+    {".ttf", "font/ttf"},
+    {".txt", "text/plain"},
+    {".ustar", "application/x-ustar"},
+    {".vcf", "text/x-vcard"},
+    {".vtt", "text/vtt"},
+    {".wasm", "application/wasm"},
+    {".wav", "audio/x-wav"},
+    {".webm", "video/webm"},
+    {".webmanifest", "application/manifest+json"},
+    {".webp", "image/webp"},
+    {".wiz", "application/msword"},
+    {".woff", "font/woff"},
+    {".woff2", "font/woff2"},
+    {".wsdl", "application/xml"},
+    {".xbm", "image/x-xbitmap"},
+    {".xhtml", "application/xhtml+xml"},
+    {".xlb", "application/vnd.ms-excel"},
+    {".xls", "application/vnd.ms-excel"},
+    {".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    {".xml", "text/xml"},
+    {".xpdl", "application/xml"},
+    {".xpm", "image/x-xpixmap"},
+    {".xsl", "application/xml"},
+    {".xwd", "image/x-xwindowdump"},
+    {".yaml", "application/yaml"},
+    {".yml", "application/yaml"},
+    {".zip", "application/zip"},
+};
+
+/// Python's mimetypes suffix_map: suffixes that stand for two ("x.tgz" is "x.tar.gz").
+inline constexpr mime_entry mime_suffix_aliases[] = {
+    {".svgz", ".svg.gz"}, {".tgz", ".tar.gz"},   {".taz", ".tar.gz"},
+    {".tz", ".tar.gz"},   {".tbz2", ".tar.bz2"}, {".txz", ".tar.xz"},
+};
+
+/// Python's mimetypes encodings_map keys: content codings named by a suffix (case-sensitive).
+inline constexpr std::string_view mime_encoding_suffixes[] = {".gz", ".Z", ".bz2", ".xz", ".br"};
+
+/// The suffix of the last path component, dot included ("" when none): posixpath.splitext.
+constexpr std::string_view path_extension(std::string_view path) noexcept {
+    const std::size_t slash = path.rfind('/');
+    const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    const std::size_t dot = name.rfind('.');
+    if (dot == std::string_view::npos || name.find_first_not_of('.') > dot)
+        return {}; // no dot, or only leading dots (".profile")
+    return name.substr(dot);
+}
+
+/// A media-type database: the built-in table, overridden by a mime.types file when one is
+/// loaded (Python reads /etc/mime.types and friends the same way).
+class mime_types {
+public:
+    /// The built-in table only.
+    mime_types() = default;
+
+    /// The built-in table overridden by the first readable file among Python's knownfiles.
+    static const mime_types& system() {
+        static const mime_types db = [] {
+            mime_types loaded;
+            for (const char* file :
+                 {"/etc/mime.types", "/etc/httpd/mime.types", "/etc/httpd/conf/mime.types",
+                  "/etc/apache/mime.types", "/etc/apache2/mime.types", "/usr/local/etc/mime.types"})
+                loaded.load(file);
+            return loaded;
+        }();
+        return db;
+    }
+
+    /// Reads a mime.types file ("type ext1 ext2 ...", '#' comments); later entries win.
+    /// Returns false when the file cannot be read.
+    bool load(const std::string& file) {
+        std::ifstream in(file);
+        if (!in) return false;
+        for (std::string line; std::getline(in, line);) {
+            line = line.substr(0, line.find('#'));
+            std::istringstream words(line);
+            std::string type;
+            if (!(words >> type)) continue;
+            for (std::string ext; words >> ext;)
+                overrides_["." + ext] = type;
+        }
+        return true;
+    }
+
+    /// The media type of a file name as Python's mimetypes.guess_type() finds it: suffix
+    /// aliases expanded, a content-coding suffix skipped, then the suffix looked up as is and
+    /// lower-cased. Empty when unknown.
+    std::string_view guess(std::string_view path) const {
+        std::string name(path);
+        std::string_view ext = path_extension(name);
+        for (bool expanded = true; expanded;) {
+            expanded = false;
+            const std::string lower = lowered(ext);
+            for (const mime_entry& alias : mime_suffix_aliases) {
+                if (lower == alias.extension) {
+                    name = name.substr(0, name.size() - ext.size()) + std::string(alias.type);
+                    ext = path_extension(name);
+                    expanded = true;
+                    break;
+                }
+            }
+        }
+        if (std::find(std::begin(mime_encoding_suffixes), std::end(mime_encoding_suffixes), ext) !=
+            std::end(mime_encoding_suffixes)) {
+            name.resize(name.size() - ext.size());
+            ext = path_extension(name);
+        }
+        if (ext.empty()) return {};
+        const std::string_view exact = lookup(std::string(ext));
+        return exact.empty() ? lookup(lowered(ext)) : exact;
+    }
+
+    /// The type registered for exactly this suffix, or empty.
+    std::string_view lookup(const std::string& ext) const {
+        if (const auto it = overrides_.find(ext); it != overrides_.end()) return it->second;
+        const auto* end = std::end(builtin_mime_types);
+        const auto* it = std::lower_bound(
+            std::begin(builtin_mime_types), end, ext,
+            [](const mime_entry& e, const std::string& key) { return e.extension < key; });
+        return it != end && it->extension == ext ? it->type : std::string_view{};
+    }
+
+private:
+    static std::string lowered(std::string_view s) {
+        std::string out(s);
+        for (char& c : out)
+            c = detail::to_lower(c);
+        return out;
+    }
+
+    std::unordered_map<std::string, std::string> overrides_;
+};
+
+} // namespace cgihttp
+// ---- end cgihttp/mime_types.hpp ----
+// ---- begin cgihttp/range.hpp ----
+// cgihttp/range.hpp - the Range request header (RFC 9110 section 14.2), single byte ranges.
+// Python counterpart: none; http.server always sends whole files.
+
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace cgihttp {
+
+/// What a Range header asks of a representation of a given size.
+enum class range_kind {
+    none,          ///< no usable Range (absent, malformed, another unit): send it all (200)
+    single,        ///< one satisfiable range: send it (206)
+    unsatisfiable, ///< no range overlaps the representation (416)
+    multiple,      ///< several ranges: may be answered with the whole representation (200)
+};
+
+/// The outcome of evaluating a Range header; first and last are inclusive byte positions.
+struct byte_range {
+    range_kind kind = range_kind::none;
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+};
+
+/// Evaluates "bytes=a-b", "bytes=a-" and "bytes=-n" (and lists of them) against `size`.
+/// A syntax error anywhere makes the header ignored, as RFC 9110 asks.
+constexpr byte_range evaluate_range(std::string_view header, std::uint64_t size) noexcept {
+    byte_range result;
+    const std::size_t eq = header.find('=');
+    if (eq == std::string_view::npos ||
+        !detail::iequals(detail::trim_ows(header.substr(0, eq)), "bytes"))
+        return result;
+    std::size_t specs = 0;
+    std::size_t satisfiable = 0;
+    bool valid = true;
+    detail::for_each_list_element(header.substr(eq + 1), [&](std::string_view spec) {
+        const std::size_t dash = spec.find('-');
+        if (dash == std::string_view::npos) return valid = false;
+        const std::string_view first_text = detail::trim_ows(spec.substr(0, dash));
+        const std::string_view last_text = detail::trim_ows(spec.substr(dash + 1));
+        const auto first = detail::parse_decimal(first_text);
+        const auto last = detail::parse_decimal(last_text);
+        ++specs;
+        if (first_text.empty()) { // suffix range: the last n bytes
+            if (!last) return valid = false;
+            if (*last > 0 && size > 0) {
+                ++satisfiable;
+                result.first = *last >= size ? 0 : size - *last;
+                result.last = size - 1;
+            }
+            return true;
+        }
+        if (!first || (!last_text.empty() && (!last || *last < *first))) return valid = false;
+        if (*first < size) {
+            ++satisfiable;
+            result.first = *first;
+            result.last = last && *last < size ? *last : size - 1;
+        }
+        return true;
+    });
+    if (!valid || specs == 0) return byte_range{};
+    result.kind = satisfiable == 0 ? range_kind::unsatisfiable
+                  : specs == 1     ? range_kind::single
+                                   : range_kind::multiple;
+    return result;
+}
+
+} // namespace cgihttp
+// ---- end cgihttp/range.hpp ----
+// ---- begin cgihttp/response_body.hpp ----
+// cgihttp/response_body.hpp - what send_head() hands to do_GET(): an open file (or a byte
+// range of it) to send, an in-memory page, or nothing when the response is complete.
+// Python counterpart: the file object returned by SimpleHTTPRequestHandler.send_head().
+
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+namespace cgihttp {
+
+/// A response body waiting to be copied to wfile() by copyfile().
+class response_body {
+public:
+    /// Nothing to send: send_head() already answered (an error, a redirect, a 304).
+    response_body() = default;
+
+    /// `length` bytes of an open file from `offset`; the descriptor is owned.
+    static response_body file(detail::unique_fd fd, std::uint64_t offset, std::uint64_t length) {
+        response_body body;
+        body.fd_ = std::move(fd);
+        body.offset_ = offset;
+        body.length_ = length;
+        body.present_ = true;
+        return body;
+    }
+
+    /// A body held in memory, such as a directory listing.
+    static response_body memory(std::string data) {
+        response_body body;
+        body.length_ = data.size();
+        body.data_ = std::move(data);
+        body.present_ = true;
+        return body;
+    }
+
+    /// True when there is a body to copy.
+    explicit operator bool() const noexcept { return present_; }
+    /// The file's descriptor, or -1 for an in-memory body.
+    int fd() const noexcept { return fd_.get(); }
+    std::uint64_t offset() const noexcept { return offset_; }
+    std::uint64_t length() const noexcept { return length_; }
+    /// The in-memory body (empty for a file).
+    const std::string& data() const noexcept { return data_; }
+
+private:
+    detail::unique_fd fd_;
+    std::uint64_t offset_ = 0;
+    std::uint64_t length_ = 0;
+    std::string data_;
+    bool present_ = false;
+};
+
+} // namespace cgihttp
+// ---- end cgihttp/response_body.hpp ----
+
+#include <array>
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace cgihttp {
+
+template <class Derived>
+class SimpleRequestHandler : public BaseRequestHandler<Derived> {
+    using base = BaseRequestHandler<Derived>;
+
+public:
+    // ---- Class attributes: redefine in Derived ----
+
+    /// Suffixes looked up before the media-type database; Python's extensions_map.
+    static inline const std::unordered_map<std::string, std::string> extensions_map = {
+        {".gz", "application/gzip"},
+        {".Z", "application/octet-stream"},
+        {".bz2", "application/x-bzip2"},
+        {".xz", "application/x-xz"},
+    };
+    /// Files served in place of a directory listing; Python 3.12's index_pages.
+    static constexpr std::array<std::string_view, 2> index_pages = {"index.html", "index.htm"};
+    /// Whether guess_type() also consults /etc/mime.types, as Python's mimetypes does.
+    static constexpr bool use_system_mime_types = true;
+    /// Whether symbolic links (and so files) outside `directory` may be served. Python follows
+    /// every link; set false to refuse any path that resolves outside the directory.
+    static constexpr bool allow_symlinks_outside_directory = true;
+
+    /// The directory served; empty means the current directory. Python's `directory`.
+    std::string directory;
+
+    // ---- Python's methods ----
+
+    /// Serves a file or a listing; Python's do_GET().
+    void do_GET() {
+        if (response_body body = self().send_head()) self().copyfile(body, this->wfile());
+    }
+
+    /// Sends what do_GET() would, without the body; Python's do_HEAD().
+    void do_HEAD() { self().send_head(); }
+
+    /// Sends the status line and headers for GET and HEAD, and returns the body to copy
+    /// (nothing when the response is already complete). Python's send_head().
+    response_body send_head();
+
+    /// Sends the headers of a listing of `path` and returns the page; list_directory().
+    response_body list_directory(const std::string& path);
+
+    /// Maps the request path onto the served directory; Python's translate_path().
+    std::string translate_path(std::string_view path) {
+        return translate_request_path(served_directory(), path);
+    }
+
+    /// Copies a body to the output: sendfile(2) for files on sockets; copyfile().
+    void copyfile(response_body& source, buffered_writer& outputfile) {
+        if (source.fd() >= 0)
+            outputfile.write_file(source.fd(), source.offset(), source.length());
+        else
+            outputfile.write(source.data());
+    }
+
+    /// The Content-Type of a file: extensions_map, then the media-type database, then
+    /// application/octet-stream; Python's guess_type().
+    std::string_view guess_type(std::string_view path) {
+        const auto& map = detail::class_attribute(self(), &Derived::extensions_map);
+        const std::string ext(path_extension(path));
+        if (const auto it = map.find(ext); it != map.end()) return it->second;
+        std::string lower = ext;
+        for (char& c : lower)
+            c = detail::to_lower(c);
+        if (const auto it = map.find(lower); it != map.end()) return it->second;
+        static const mime_types builtin;
+        const mime_types& db = detail::class_attribute(self(), &Derived::use_system_mime_types)
+                                   ? mime_types::system()
+                                   : builtin;
+        const std::string_view guess = db.guess(path);
+        return guess.empty() ? "application/octet-stream" : guess;
+    }
+
+protected:
+    using base::self;
+
+    /// The directory being served, the current directory when `directory` is empty.
+    std::string_view served_directory() {
+        const std::string_view dir = detail::string_attribute(self(), &Derived::directory);
+        if (!dir.empty()) return dir;
+        if (cwd_.empty()) {
+            char buf[PATH_MAX];
+            cwd_ = ::getcwd(buf, sizeof buf) ? buf : ".";
+        }
+        return cwd_;
+    }
+
+private:
+    response_body send_file(detail::unique_fd fd, const struct stat& st, const std::string& path);
+    detail::unique_fd open_path(const std::string& path, bool path_only = false);
+
+    std::string cwd_;
+};
+
+// ---- Definitions ----
+
+template <class Derived>
+detail::unique_fd SimpleRequestHandler<Derived>::open_path(const std::string& path,
+                                                           bool path_only) {
+    if (detail::class_attribute(self(), &Derived::allow_symlinks_outside_directory))
+        return detail::open_for_reading(path, nullptr, path_only);
+    const std::string root(served_directory());
+    return detail::open_for_reading(path, &root, path_only);
+}
+
+template <class Derived>
+response_body SimpleRequestHandler<Derived>::send_head() {
+    std::string path = self().translate_path(this->path);
+    if (path.find('\0') != std::string::npos) {
+        self().send_error(400, "Bad request path");
+        return {};
+    }
+    detail::unique_fd fd = open_path(path);
+    const bool readable = fd || errno != EACCES;
+    if (!readable) // an unreadable directory is still a directory (Python: isdir)
+        fd = open_path(path, true);
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0) {
+        if (errno == EXDEV) self().log_error("refused a path leading outside the served directory");
+        self().send_error(404, "File not found");
+        return {};
+    }
+    if (S_ISDIR(st.st_mode)) {
+        const url_parts parts = url_split(this->path);
+        if (parts.path.empty() || parts.path.back() != '/') {
+            // Redirect to the directory's URL, query kept ("doing basically what apache does").
+            std::string location_path = std::string(parts.path) + "/";
+            // Browsers read "/\\host/" as "//host/", another site: never start with two.
+            const auto is_slash = [](char c) { return c == '/' || c == '\\'; };
+            if (parts.scheme.empty() && parts.netloc.empty() && location_path.size() > 1 &&
+                is_slash(location_path[0]) && is_slash(location_path[1]))
+                location_path.replace(0, location_path.find_first_not_of("/\\"), "/");
+            url_parts location = parts;
+            location.path = location_path;
+            self().send_response(301);
+            self().send_header("Location", url_unsplit(location));
+            self().send_header("Content-Length", "0");
+            self().end_headers();
+            return {};
+        }
+        for (const std::string_view index :
+             detail::class_attribute(self(), &Derived::index_pages)) {
+            std::string index_path = path;
+            if (index_path.back() != '/') index_path += '/';
+            index_path += index;
+            detail::unique_fd index_fd = open_path(index_path);
+            struct stat index_st {};
+            if (index_fd && ::fstat(index_fd.get(), &index_st) == 0 && S_ISREG(index_st.st_mode))
+                return send_file(std::move(index_fd), index_st, index_path);
+        }
+        return self().list_directory(path);
+    }
+    if (!S_ISREG(st.st_mode) || !readable) { // a FIFO, socket or device is not a file to serve
+        self().send_error(404, "File not found");
+        return {};
+    }
+    return send_file(std::move(fd), st, path);
+}
+
+template <class Derived>
+response_body SimpleRequestHandler<Derived>::send_file(detail::unique_fd fd, const struct stat& st,
+                                                       const std::string& path) {
+    const auto ctype = self().guess_type(path);
+    const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+    const std::time_t mtime = st.st_mtim.tv_sec;
+    const std::string etag = file_etag(st);
+    const headers& h = this->headers;
+
+    // RFC 9110 section 13.2.2: the order in which preconditions are evaluated.
+    if (const auto if_match = h.get("If-Match")) {
+        const bool matched =
+            detail::trim_ows(*if_match) == "*" ||
+            detail::any_entity_tag(
+                *if_match, [&](std::string_view tag, bool weak) { return !weak && tag == etag; });
+        if (!matched) {
+            self().send_error(412);
+            return {};
+        }
+    } else if (const auto since = h.get("If-Unmodified-Since")) {
+        const auto date = parse_http_date(*since);
+        if (date && mtime > *date) {
+            self().send_error(412);
+            return {};
+        }
+    }
+    // Python: If-Modified-Since is ignored when If-None-Match is present.
+    const auto if_none_match_header = h.get("If-None-Match");
+    const auto ims = h.get("If-Modified-Since");
+    if ((if_none_match_header && if_none_match(*if_none_match_header, etag)) ||
+        (!if_none_match_header && ims && not_modified_since(*ims, mtime))) {
+        self().send_response(304);
+        self().send_header("ETag", etag);
+        self().end_headers();
+        return {};
+    }
+
+    byte_range range;
+    if (const auto range_header = h.get("Range")) {
+        const auto if_range = h.get("If-Range");
+        if (!if_range || if_range_matches(*if_range, etag, mtime))
+            range = evaluate_range(*range_header, size);
+    }
+    if (range.kind == range_kind::unsatisfiable) {
+        self().send_response(416);
+        self().send_header("Content-Range", "bytes */" + std::to_string(size));
+        self().send_header("Content-Length", "0");
+        self().end_headers();
+        return {};
+    }
+    const bool partial = range.kind == range_kind::single;
+    const std::uint64_t offset = partial ? range.first : 0;
+    const std::uint64_t length = partial ? range.last - range.first + 1 : size;
+    self().send_response(partial ? 206 : 200);
+    self().send_header("Content-type", ctype);
+    self().send_header("Content-Length", std::to_string(length));
+    if (partial)
+        self().send_header("Content-Range", "bytes " + std::to_string(range.first) + "-" +
+                                                std::to_string(range.last) + "/" +
+                                                std::to_string(size));
+    self().send_header("Last-Modified", self().date_time_string(mtime));
+    self().send_header("ETag", etag);
+    self().send_header("Accept-Ranges", "bytes");
+    self().end_headers();
+    return response_body::file(std::move(fd), offset, length);
+}
+
+template <class Derived>
+response_body SimpleRequestHandler<Derived>::list_directory(const std::string& path) {
+    const auto entries = read_directory(path);
+    if (!entries) {
+        self().send_error(404, "No permission to list directory");
+        return {};
+    }
+    const std::string display = html_escape(utf8_or_replacement(percent_decode(this->path)), false);
+    std::string page = render_directory_listing(display, *entries);
+    self().send_response(200);
+    self().send_header("Content-type", "text/html; charset=utf-8");
+    self().send_header("Content-Length", std::to_string(page.size()));
+    self().end_headers();
+    return response_body::memory(std::move(page));
+}
+
+} // namespace cgihttp
+// ---- end cgihttp/simple_request_handler.hpp ----
 // ---- end cgihttp/handler.hpp ----

@@ -32,17 +32,34 @@ _BINARIES = {
 }
 
 
+def skip_or_fail(reason):
+    """Skips the calling test, except under CI (CI=true), where a missing tool or program
+    is a failure: CI installs everything, so a skip there would hide a broken setup."""
+    if os.environ.get('CI') == 'true':
+        raise AssertionError('missing under CI: ' + reason)
+    raise unittest.SkipTest(reason)
+
+
+def require_tool(name):
+    """The path of a command-line tool; see skip_or_fail() when it is missing."""
+    import shutil
+    path = shutil.which(name)
+    if not path:
+        skip_or_fail('needs the %s command' % name)
+    return path
+
+
 def binary(env_name):
     """The program named by env_name; skips the calling test when it cannot be found."""
     path = os.environ.get(env_name)
     if path:
         if not os.access(path, os.X_OK):
-            raise unittest.SkipTest('%s=%s is not an executable' % (env_name, path))
+            skip_or_fail('%s=%s is not an executable' % (env_name, path))
         return path
     found = [p for p in glob.glob(os.path.join(REPO, 'build', '*', _BINARIES[env_name]))
              if os.access(p, os.X_OK)]
     if not found:
-        raise unittest.SkipTest('%s is not set and no build/*/%s exists'
+        skip_or_fail('%s is not set and no build/*/%s exists'
                                 % (env_name, _BINARIES[env_name]))
     return max(found, key=os.path.getmtime)
 

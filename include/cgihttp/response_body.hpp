@@ -1,0 +1,56 @@
+// cgihttp/response_body.hpp - what send_head() hands to do_GET(): an open file (or a byte
+// range of it) to send, an in-memory page, or nothing when the response is complete.
+// Python counterpart: the file object returned by SimpleHTTPRequestHandler.send_head().
+#pragma once
+
+#include "detail/unique_fd.hpp"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+namespace cgihttp {
+
+/// A response body waiting to be copied to wfile() by copyfile().
+class response_body {
+public:
+    /// Nothing to send: send_head() already answered (an error, a redirect, a 304).
+    response_body() = default;
+
+    /// `length` bytes of an open file from `offset`; the descriptor is owned.
+    static response_body file(detail::unique_fd fd, std::uint64_t offset, std::uint64_t length) {
+        response_body body;
+        body.fd_ = std::move(fd);
+        body.offset_ = offset;
+        body.length_ = length;
+        body.present_ = true;
+        return body;
+    }
+
+    /// A body held in memory, such as a directory listing.
+    static response_body memory(std::string data) {
+        response_body body;
+        body.length_ = data.size();
+        body.data_ = std::move(data);
+        body.present_ = true;
+        return body;
+    }
+
+    /// True when there is a body to copy.
+    explicit operator bool() const noexcept { return present_; }
+    /// The file's descriptor, or -1 for an in-memory body.
+    int fd() const noexcept { return fd_.get(); }
+    std::uint64_t offset() const noexcept { return offset_; }
+    std::uint64_t length() const noexcept { return length_; }
+    /// The in-memory body (empty for a file).
+    const std::string& data() const noexcept { return data_; }
+
+private:
+    detail::unique_fd fd_;
+    std::uint64_t offset_ = 0;
+    std::uint64_t length_ = 0;
+    std::string data_;
+    bool present_ = false;
+};
+
+} // namespace cgihttp
