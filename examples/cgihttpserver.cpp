@@ -101,8 +101,9 @@ command_line parse(int argc, char** argv) {
     return cl;
 }
 
-/// The demo's handler: Python's SimpleHTTPRequestHandler, with the protocol from -p.
-struct demo_handler : cgihttp::SimpleRequestHandler<demo_handler> {
+/// The demo's handler: Python's CGIHTTPRequestHandler (which serves files too), with the
+/// protocol from -p.
+struct demo_handler : cgihttp::CGIRequestHandler<demo_handler> {
     std::string_view protocol_version = "HTTP/1.0";
 };
 

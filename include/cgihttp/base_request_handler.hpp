@@ -179,8 +179,12 @@ public:
     /// handle_one_request(), which then finds a whole request head without waiting.
     buffered_reader& connection_input() noexcept { return input_; }
 
+    /// The stream of the connection being served.
+    stream_ref& connection_stream() noexcept { return *stream_; }
+
     /// Binds the handler to a connection: the stream, the peer and the server.
     void attach(stream_ref& stream, socket_address client, const server_info* info) {
+        stream_ = &stream;
         input_.attach(&stream, &output_);
         output_.attach(&stream);
         client_address = std::move(client);
@@ -204,6 +208,7 @@ private:
     void answer_failure(int code, std::string_view message, std::string_view explain);
     bool final_response_started() const noexcept;
 
+    stream_ref* stream_ = nullptr;
     buffered_reader input_;
     buffered_writer output_;
     body_reader body_;

@@ -27,6 +27,7 @@ public:
         input_ = input;
         kind_ = framing.kind;
         left_ = framing.kind == body_framing_kind::length ? framing.length : 0;
+        length_ = left_;
         max_size_ = max_size;
         read_ = 0;
         done_ = framing.kind == body_framing_kind::none ||
@@ -38,6 +39,9 @@ public:
 
     /// True once the whole body has been read.
     bool at_end() const noexcept { return done_; }
+
+    /// The Content-Length of a length-delimited body (0 otherwise).
+    std::uint64_t content_length() const noexcept { return length_; }
 
     /// Body bytes read so far.
     std::uint64_t bytes_read() const noexcept { return read_; }
@@ -154,6 +158,7 @@ private:
     buffered_reader* input_ = nullptr;
     body_framing_kind kind_ = body_framing_kind::none;
     std::uint64_t left_ = 0;
+    std::uint64_t length_ = 0;
     std::uint64_t max_size_ = 0;
     std::uint64_t read_ = 0;
     bool done_ = true;

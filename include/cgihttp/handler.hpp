@@ -4,5 +4,6 @@
 #pragma once
 
 #include "base_request_handler.hpp"
+#include "cgi_request_handler.hpp"
 #include "server.hpp"
 #include "simple_request_handler.hpp"

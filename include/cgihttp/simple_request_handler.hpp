@@ -112,9 +112,12 @@ protected:
         return cwd_;
     }
 
+    /// Opens a path to serve, honouring allow_symlinks_outside_directory; with `path_only`,
+    /// enough to fstat() it (see detail::open_for_reading).
+    detail::unique_fd open_path(const std::string& path, bool path_only = false);
+
 private:
     response_body send_file(detail::unique_fd fd, const struct stat& st, const std::string& path);
-    detail::unique_fd open_path(const std::string& path, bool path_only = false);
 
     std::string cwd_;
 };

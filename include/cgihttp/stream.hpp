@@ -50,6 +50,10 @@ public:
         ec = std::make_error_code(std::errc::operation_not_supported);
         return 0;
     }
+
+    /// The socket's descriptor, to watch it with poll() (a CGI script's client); -1 for
+    /// streams that have none.
+    virtual int native_handle() const noexcept { return -1; }
 };
 
 /// A connected, non-blocking socket used synchronously: each call that would block waits in
@@ -60,7 +64,7 @@ public:
     explicit socket_stream(int fd, std::chrono::milliseconds timeout = {}) noexcept
         : fd_(fd), timeout_(timeout) {}
 
-    int native_handle() const noexcept { return fd_; }
+    int native_handle() const noexcept override { return fd_; }
     void set_timeout(std::chrono::milliseconds timeout) noexcept { timeout_ = timeout; }
 
     std::size_t read_some(char* data, std::size_t size, std::error_code& ec) override {

@@ -177,6 +177,10 @@ public:
         ec = std::make_error_code(std::errc::operation_not_supported);
         return 0;
     }
+
+    /// The socket's descriptor, to watch it with poll() (a CGI script's client); -1 for
+    /// streams that have none.
+    virtual int native_handle() const noexcept { return -1; }
 };
 
 /// A connected, non-blocking socket used synchronously: each call that would block waits in
@@ -187,7 +191,7 @@ public:
     explicit socket_stream(int fd, std::chrono::milliseconds timeout = {}) noexcept
         : fd_(fd), timeout_(timeout) {}
 
-    int native_handle() const noexcept { return fd_; }
+    int native_handle() const noexcept override { return fd_; }
     void set_timeout(std::chrono::milliseconds timeout) noexcept { timeout_ = timeout; }
 
     std::size_t read_some(char* data, std::size_t size, std::error_code& ec) override {
@@ -1319,6 +1323,7 @@ public:
         input_ = input;
         kind_ = framing.kind;
         left_ = framing.kind == body_framing_kind::length ? framing.length : 0;
+        length_ = left_;
         max_size_ = max_size;
         read_ = 0;
         done_ = framing.kind == body_framing_kind::none ||
@@ -1330,6 +1335,9 @@ public:
 
     /// True once the whole body has been read.
     bool at_end() const noexcept { return done_; }
+
+    /// The Content-Length of a length-delimited body (0 otherwise).
+    std::uint64_t content_length() const noexcept { return length_; }
 
     /// Body bytes read so far.
     std::uint64_t bytes_read() const noexcept { return read_; }
@@ -1446,6 +1454,7 @@ private:
     buffered_reader* input_ = nullptr;
     body_framing_kind kind_ = body_framing_kind::none;
     std::uint64_t left_ = 0;
+    std::uint64_t length_ = 0;
     std::uint64_t max_size_ = 0;
     std::uint64_t read_ = 0;
     bool done_ = true;
@@ -2231,8 +2240,12 @@ public:
     /// handle_one_request(), which then finds a whole request head without waiting.
     buffered_reader& connection_input() noexcept { return input_; }
 
+    /// The stream of the connection being served.
+    stream_ref& connection_stream() noexcept { return *stream_; }
+
     /// Binds the handler to a connection: the stream, the peer and the server.
     void attach(stream_ref& stream, socket_address client, const server_info* info) {
+        stream_ = &stream;
         input_.attach(&stream, &output_);
         output_.attach(&stream);
         client_address = std::move(client);
@@ -2256,6 +2269,7 @@ private:
     void answer_failure(int code, std::string_view message, std::string_view explain);
     bool final_response_started() const noexcept;
 
+    stream_ref* stream_ = nullptr;
     buffered_reader input_;
     buffered_writer output_;
     body_reader body_;
@@ -2677,6 +2691,2689 @@ std::string BaseRequestHandler<Derived>::address_string() {
 
 } // namespace cgihttp
 // ---- end cgihttp/base_request_handler.hpp ----
+// ---- begin cgihttp/cgi_request_handler.hpp ----
+// cgihttp/cgi_request_handler.hpp - CGIRequestHandler<Derived>: runs CGI/1.1 scripts found
+// under cgi_directories, and serves files like SimpleRequestHandler everywhere else.
+// Python counterpart: http.server.CGIHTTPRequestHandler (Python 3.11), made an RFC 3875
+// gateway: parsed script headers (Status, Location), streaming both ways, timeouts.
+
+// ---- begin cgihttp/cgi_environment.hpp ----
+// cgihttp/cgi_environment.hpp - the environment of a CGI script (RFC 3875 section 4.1).
+// Python counterpart: the env dictionary built in CGIHTTPRequestHandler.run_cgi().
+
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+extern "C" {
+extern char** environ; // POSIX: the process environment
+}
+
+namespace cgihttp {
+
+/// The server's own environment, copied once (the first time a script runs): scripts get a
+/// copy of it, as in Python, and the server's own is never changed.
+inline const std::vector<std::string>& server_environment() {
+    static const std::vector<std::string> snapshot = [] {
+        std::vector<std::string> entries;
+        for (char** e = environ; e && *e; ++e)
+            entries.emplace_back(*e);
+        return entries;
+    }();
+    return snapshot;
+}
+
+/// Decodes standard base64 (RFC 4648 section 4); nullopt on malformed input.
+inline std::optional<std::string> base64_decode(std::string_view in) {
+    const auto value = [](char c) -> int {
+        if (c >= 'A' && c <= 'Z') return c - 'A';
+        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+        if (c >= '0' && c <= '9') return c - '0' + 52;
+        return c == '+' ? 62 : c == '/' ? 63 : -1;
+    };
+    if (in.size() % 4 != 0) return std::nullopt;
+    std::string out;
+    for (std::size_t i = 0; i < in.size(); i += 4) {
+        int v[4];
+        int padding = 0;
+        for (int k = 0; k < 4; ++k) {
+            const char c = in[i + std::size_t(k)];
+            const bool last_group = i + 4 == in.size();
+            if (c == '=' && last_group && k >= 2 && (k == 3 || in[i + 3] == '=')) {
+                v[k] = 0;
+                ++padding;
+            } else if (padding != 0 || (v[k] = value(c)) < 0) {
+                return std::nullopt;
+            }
+        }
+        const unsigned bits =
+            unsigned(v[0]) << 18 | unsigned(v[1]) << 12 | unsigned(v[2]) << 6 | unsigned(v[3]);
+        out.push_back(char(bits >> 16));
+        if (padding < 2) out.push_back(char((bits >> 8) & 0xff));
+        if (padding < 1) out.push_back(char(bits & 0xff));
+    }
+    return out;
+}
+
+/// A script's environment under construction: the server's environment, overridden by the
+/// variables set for the request. Keeps its entries as "NAME=value" strings ready for execve.
+class cgi_environment {
+public:
+    /// Starts from `base` ("NAME=value" entries), e.g. server_environment().
+    explicit cgi_environment(const std::vector<std::string>& base) : base_(&base) {}
+    /// The base is referred to, not copied: a temporary would dangle.
+    explicit cgi_environment(std::vector<std::string>&&) = delete;
+
+    /// Sets a variable, replacing the server's value and any earlier one.
+    void set(std::string_view name, std::string_view value) {
+        for (std::string& entry : vars_) {
+            if (name_of(entry) == name) {
+                entry.resize(name.size() + 1);
+                entry += value;
+                return;
+            }
+        }
+        std::string entry(name);
+        entry += '=';
+        entry += value;
+        vars_.push_back(std::move(entry));
+    }
+
+    /// Sets a variable unless it is already set for the request (Python's setdefault()).
+    void set_default(std::string_view name, std::string_view value) {
+        if (!get_set(name)) set(name, value);
+    }
+
+    /// Removes a variable, including one inherited from the server's environment.
+    void unset(std::string_view name) {
+        for (std::size_t i = 0; i < vars_.size(); ++i) {
+            if (name_of(vars_[i]) == name) {
+                vars_.erase(vars_.begin() + std::ptrdiff_t(i));
+                break;
+            }
+        }
+        removed_.emplace_back(name);
+    }
+
+    /// The value a script will see, or nullopt.
+    std::optional<std::string_view> get(std::string_view name) const {
+        if (const auto v = get_set(name)) return v;
+        for (const std::string& r : removed_)
+            if (r == name) return std::nullopt;
+        for (const std::string& entry : *base_)
+            if (name_of(entry) == name) return std::string_view(entry).substr(name.size() + 1);
+        return std::nullopt;
+    }
+
+    /// Passes request header fields as HTTP_* variables (RFC 3875 4.1.18): upper-cased, '-'
+    /// to '_', repeated fields joined with ", " (Cookie with "; "). Left out: Content-Type and
+    /// Content-Length (they are CONTENT_*), Authorization and Proxy-Authorization (credentials
+    /// stay with the server), Proxy (HTTP_PROXY would redirect the script's own outgoing
+    /// requests: httpoxy, CVE-2016-5385), and names with '_' (which would pass for the dashed
+    /// name, a spoofing trick, as Apache and nginx refuse).
+    void add_request_headers(const headers& fields) {
+        for (const header_field& f : fields) {
+            if (detail::iequals(f.name, "Content-Type") ||
+                detail::iequals(f.name, "Content-Length") ||
+                detail::iequals(f.name, "Authorization") ||
+                detail::iequals(f.name, "Proxy-Authorization") ||
+                detail::iequals(f.name, "Proxy") || f.name.find('_') != std::string_view::npos)
+                continue;
+            std::string name = "HTTP_";
+            for (const char c : f.name)
+                name += c == '-' ? '_' : detail::to_upper(c);
+            if (const auto existing = get_set(name)) {
+                const char* separator = detail::iequals(f.name, "Cookie") ? "; " : ", ";
+                set(name, std::string(*existing) + separator + std::string(f.value));
+            } else {
+                set(name, f.value);
+            }
+        }
+    }
+
+    /// The entries for execve(): the request's variables, then the server's environment
+    /// minus what they override or what was unset.
+    std::vector<std::string> entries() const {
+        std::vector<std::string> all = vars_;
+        for (const std::string& entry : *base_) {
+            const std::string_view name = name_of(entry);
+            bool hidden = get_set(name).has_value();
+            for (const std::string& r : removed_)
+                hidden = hidden || r == name;
+            if (!hidden) all.push_back(entry);
+        }
+        return all;
+    }
+
+private:
+    static std::string_view name_of(std::string_view entry) noexcept {
+        return entry.substr(0, entry.find('='));
+    }
+
+    std::optional<std::string_view> get_set(std::string_view name) const {
+        for (const std::string& entry : vars_)
+            if (name_of(entry) == name) return std::string_view(entry).substr(name.size() + 1);
+        return std::nullopt;
+    }
+
+    const std::vector<std::string>* base_;
+    std::vector<std::string> vars_;
+    std::vector<std::string> removed_;
+};
+
+} // namespace cgihttp
+// ---- end cgihttp/cgi_environment.hpp ----
+// ---- begin cgihttp/cgi_path.hpp ----
+// cgihttp/cgi_path.hpp - deciding whether a request path names a CGI script, and splitting
+// it into script name, extra path and query.
+// Python counterpart: http.server._url_collapse_path(), CGIHTTPRequestHandler.is_cgi() and
+// the path dissection at the start of run_cgi().
+
+// ---- begin cgihttp/url.hpp ----
+// cgihttp/url.hpp - request targets: percent-decoding and -encoding, splitting, and mapping
+// a URL path onto the served directory without ever leaving it.
+// Python counterpart: urllib.parse.unquote/quote/urlsplit/urlunsplit, posixpath.normpath,
+// SimpleHTTPRequestHandler.translate_path().
+
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cgihttp {
+
+namespace detail {
+constexpr int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+} // namespace detail
+
+/// Decodes %XX escapes to bytes; a '%' not followed by two hex digits stays as it is
+/// (Python's urllib.parse.unquote_to_bytes).
+inline std::string percent_decode(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size()) {
+            const int hi = detail::hex_value(s[i + 1]);
+            const int lo = detail::hex_value(s[i + 2]);
+            if (hi >= 0 && lo >= 0) {
+                out.push_back(static_cast<char>(hi * 16 + lo));
+                i += 2;
+                continue;
+            }
+        }
+        out.push_back(s[i]);
+    }
+    return out;
+}
+
+/// Percent-encodes every byte except ASCII letters, digits, "_.-~" and those in `safe`
+/// (Python's urllib.parse.quote(s, safe='/')).
+inline std::string percent_encode(std::string_view bytes, std::string_view safe = "/") {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(bytes.size());
+    for (const char c : bytes) {
+        const auto u = static_cast<unsigned char>(c);
+        const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-' ||
+                                c == '~';
+        if (unreserved || (u < 0x80 && safe.find(c) != std::string_view::npos)) {
+            out.push_back(c);
+        } else {
+            out.push_back('%');
+            out.push_back(hex[u >> 4]);
+            out.push_back(hex[u & 0xf]);
+        }
+    }
+    return out;
+}
+
+/// Replaces bytes that are not valid UTF-8 by U+FFFD, as Python's decode(errors='replace')
+/// does, so that a page declared UTF-8 stays valid.
+inline std::string utf8_or_replacement(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t len = c < 0x80                   ? 1
+                          : (c >= 0xC2 && c <= 0xDF) ? 2
+                          : (c >= 0xE0 && c <= 0xEF) ? 3
+                          : (c >= 0xF0 && c <= 0xF4) ? 4
+                                                     : 0;
+        bool valid = len != 0 && i + len <= s.size();
+        for (std::size_t k = 1; valid && k < len; ++k)
+            valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+        if (valid && len >= 3) { // no overlongs, surrogates or code points past U+10FFFF
+            const auto c1 = static_cast<unsigned char>(s[i + 1]);
+            valid = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0) &&
+                    !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+        }
+        if (valid) {
+            out.append(s.substr(i, len));
+            i += len;
+        } else {
+            out += "\xEF\xBF\xBD";
+            ++i;
+        }
+    }
+    return out;
+}
+
+/// The five parts of a URL, as Python's urllib.parse.urlsplit() finds them; views into the
+/// split string. `has_query`/`has_fragment` tell an empty part from an absent one.
+struct url_parts {
+    std::string_view scheme;
+    std::string_view netloc;
+    std::string_view path;
+    std::string_view query;
+    std::string_view fragment;
+};
+
+/// Splits like Python's urlsplit (scheme lower-casing aside): scheme only when the text
+/// before the first ':' is a valid scheme, netloc after a leading "//".
+constexpr url_parts url_split(std::string_view url) noexcept {
+    url_parts parts;
+    const std::size_t colon = url.find(':');
+    if (colon != std::string_view::npos && colon > 0 &&
+        ((url[0] >= 'a' && url[0] <= 'z') || (url[0] >= 'A' && url[0] <= 'Z'))) {
+        bool scheme_chars = true;
+        for (const char c : url.substr(0, colon))
+            scheme_chars =
+                scheme_chars && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                 (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.');
+        if (scheme_chars) {
+            parts.scheme = url.substr(0, colon);
+            url.remove_prefix(colon + 1);
+        }
+    }
+    if (url.substr(0, 2) == "//") {
+        const std::size_t end = url.find_first_of("/?#", 2);
+        parts.netloc =
+            url.substr(2, end == std::string_view::npos ? std::string_view::npos : end - 2);
+        url.remove_prefix(end == std::string_view::npos ? url.size() : end);
+    }
+    if (const std::size_t hash = url.find('#'); hash != std::string_view::npos) {
+        parts.fragment = url.substr(hash + 1);
+        url = url.substr(0, hash);
+    }
+    if (const std::size_t q = url.find('?'); q != std::string_view::npos) {
+        parts.query = url.substr(q + 1);
+        url = url.substr(0, q);
+    }
+    parts.path = url;
+    return parts;
+}
+
+/// Joins parts like Python's urlunsplit (empty query and fragment are left out).
+inline std::string url_unsplit(const url_parts& parts) {
+    std::string url(parts.path);
+    if (!parts.netloc.empty() || (!parts.scheme.empty() && url.substr(0, 2) != "//")) {
+        if (!url.empty() && url.front() != '/') url.insert(0, "/");
+        url.insert(0, "//" + std::string(parts.netloc));
+    }
+    if (!parts.scheme.empty()) url.insert(0, std::string(parts.scheme) + ":");
+    if (!parts.query.empty()) url += "?" + std::string(parts.query);
+    if (!parts.fragment.empty()) url += "#" + std::string(parts.fragment);
+    return url;
+}
+
+/// Python's posixpath.normpath() as a list of components: "." and empty components go,
+/// ".." removes the previous component and is kept only where nothing precedes it in a
+/// relative path. Whether the path was absolute is returned in `absolute`.
+inline std::vector<std::string_view> normalize_path_components(std::string_view path,
+                                                               bool& absolute) {
+    absolute = !path.empty() && path.front() == '/';
+    std::vector<std::string_view> components;
+    while (!path.empty()) {
+        const std::size_t slash = path.find('/');
+        const std::string_view c = path.substr(0, slash);
+        path.remove_prefix(slash == std::string_view::npos ? path.size() : slash + 1);
+        if (c.empty() || c == ".") continue;
+        if (c != ".." || (!absolute && components.empty()) ||
+            (!components.empty() && components.back() == ".."))
+            components.push_back(c);
+        else if (!components.empty())
+            components.pop_back();
+    }
+    return components;
+}
+
+/// Maps a request target onto a file under `directory`, as Python's translate_path() does:
+/// query and fragment dropped, percent-decoded, normalised, "." and ".." components
+/// dropped, a trailing slash kept. The result cannot name anything outside `directory`
+/// lexically (symbolic links are the file system's business: see the handlers).
+inline std::string translate_request_path(std::string_view directory, std::string_view target) {
+    target = target.substr(0, target.find('?'));
+    target = target.substr(0, target.find('#'));
+    std::string_view trimmed = target;
+    while (!trimmed.empty() && detail::is_space(trimmed.back()))
+        trimmed.remove_suffix(1);
+    const bool trailing_slash = !trimmed.empty() && trimmed.back() == '/';
+    const std::string decoded = percent_decode(target);
+    bool absolute = false;
+    std::string result(directory);
+    for (const std::string_view word : normalize_path_components(decoded, absolute)) {
+        if (word == "." || word == "..") continue;
+        if (!result.empty() && result.back() != '/') result.push_back('/');
+        result.append(word);
+    }
+    if (trailing_slash) result.push_back('/');
+    return result;
+}
+
+} // namespace cgihttp
+// ---- end cgihttp/url.hpp ----
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cgihttp {
+
+/// Python's _url_collapse_path(): percent-decodes the path (not the query), drops empty and
+/// "." segments, resolves "..", and returns "/head/tail" (with "?query" kept on the tail).
+/// Where Python raises IndexError (more ".." than segments) this returns nullopt, unless
+/// `clamp_at_root`: then extra ".." stop at the root, as translate_path() treats them.
+inline std::optional<std::string> url_collapse_path(std::string_view target,
+                                                    bool clamp_at_root = false) {
+    const std::size_t q = target.find('?');
+    const std::string_view query =
+        q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+    const std::string path = percent_decode(target.substr(0, q));
+
+    std::vector<std::string_view> parts;
+    for (std::size_t start = 0;;) {
+        const std::size_t slash = path.find('/', start);
+        parts.push_back(std::string_view(path).substr(
+            start, slash == std::string::npos ? std::string::npos : slash - start));
+        if (slash == std::string::npos) break;
+        start = slash + 1;
+    }
+    std::vector<std::string_view> head;
+    // ".." drops the previous segment; above the root it fails, or stops there.
+    const auto climb = [&] {
+        if (head.empty()) return clamp_at_root;
+        head.pop_back();
+        return true;
+    };
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+        if (parts[i] == "..") {
+            if (!climb()) return std::nullopt;
+        } else if (!parts[i].empty() && parts[i] != ".") {
+            head.push_back(parts[i]);
+        }
+    }
+    std::string tail(parts.back());
+    if (tail == "..") {
+        if (!climb()) return std::nullopt;
+        tail.clear();
+    } else if (tail == ".") {
+        tail.clear();
+    }
+    if (!query.empty()) tail += "?" + std::string(query);
+    std::string collapsed = "/";
+    for (std::size_t i = 0; i < head.size(); ++i) {
+        if (i != 0) collapsed += '/';
+        collapsed += head[i];
+    }
+    return collapsed + "/" + tail;
+}
+
+/// Python's is_cgi() on a collapsed path: the shortest leading directory that is one of
+/// `cgi_directories`, and the rest after it; nullopt when none matches.
+template <class Directories>
+std::optional<std::pair<std::string, std::string>>
+find_cgi_directory(std::string_view collapsed, const Directories& cgi_directories) {
+    for (std::size_t sep = collapsed.find('/', 1); sep != std::string_view::npos && sep > 0;
+         sep = collapsed.find('/', sep + 1)) {
+        const std::string_view dir = collapsed.substr(0, sep);
+        for (const auto& candidate : cgi_directories)
+            if (dir == std::string_view(candidate))
+                return std::pair<std::string, std::string>(dir, collapsed.substr(sep + 1));
+    }
+    return std::nullopt;
+}
+
+/// The parts of a CGI request path once its script is found.
+struct cgi_script_path {
+    std::string script_name; ///< SCRIPT_NAME: "/cgi-bin/sub/script.py"
+    std::string path_info;   ///< the extra path after the script, still percent-encoded
+    std::string query;       ///< QUERY_STRING: after the first '?'
+};
+
+/// Python's run_cgi() dissection: starting from (dir, rest), moves directory by directory
+/// into `rest` while `is_directory(dir)` holds (nested CGI directories, Python issue
+/// 21323), then splits the query at the first '?' and the script from the extra path.
+template <class IsDirectory>
+cgi_script_path split_cgi_path(std::string dir, std::string rest, IsDirectory&& is_directory) {
+    const std::string path = dir + "/" + rest;
+    for (std::size_t i = path.find('/', dir.size() + 1); i != std::string::npos;
+         i = path.find('/', dir.size() + 1)) {
+        std::string next_dir = path.substr(0, i);
+        if (!is_directory(next_dir)) break;
+        dir = std::move(next_dir);
+        rest = path.substr(i + 1);
+    }
+    cgi_script_path result;
+    const std::size_t q = rest.find('?');
+    if (q != std::string::npos) {
+        result.query = rest.substr(q + 1);
+        rest.resize(q);
+    }
+    const std::size_t slash = rest.find('/');
+    const std::string script = rest.substr(0, slash);
+    if (slash != std::string::npos) result.path_info = rest.substr(slash);
+    result.script_name = dir + "/" + script;
+    return result;
+}
+
+/// RFC 3875 section 4.4: a query without an unencoded '=' is an "indexed" search; its
+/// '+'-separated words, percent-decoded, become the script's command-line arguments.
+/// Python passes the whole query with '+' turned into spaces as one argument instead.
+inline std::vector<std::string> isindex_arguments(std::string_view query) {
+    std::vector<std::string> words;
+    if (query.empty() || query.find('=') != std::string_view::npos) return words;
+    for (std::size_t start = 0;;) {
+        const std::size_t plus = query.find('+', start);
+        words.push_back(percent_decode(query.substr(
+            start, plus == std::string_view::npos ? std::string_view::npos : plus - start)));
+        if (plus == std::string_view::npos) break;
+        start = plus + 1;
+    }
+    return words;
+}
+
+} // namespace cgihttp
+// ---- end cgihttp/cgi_path.hpp ----
+// ---- begin cgihttp/cgi_process.hpp ----
+// cgihttp/cgi_process.hpp - a running CGI script: feeds it the request body, passes its
+// output on as it is produced, logs its stderr, and ends it on timeout or client loss.
+// Python counterpart: the fork/waitpid part of CGIHTTPRequestHandler.run_cgi().
+
+// ---- begin cgihttp/detail/process.hpp ----
+// cgihttp/detail/process.hpp - the system-call seam for child processes: spawning from a
+// multi-threaded server, pipes, and an owner that kills and reaps.
+
+// ---- begin cgihttp/detail/unique_fd.hpp ----
+// cgihttp/detail/unique_fd.hpp - an owned file descriptor, closed exactly once.
+
+#include <utility>
+
+#include <unistd.h>
+
+namespace cgihttp::detail {
+
+/// Owns a file descriptor (-1 for none) and closes it on destruction.
+class unique_fd {
+public:
+    unique_fd() noexcept = default;
+    explicit unique_fd(int fd) noexcept : fd_(fd) {}
+    unique_fd(unique_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    unique_fd& operator=(unique_fd&& other) noexcept {
+        if (this != &other) reset(std::exchange(other.fd_, -1));
+        return *this;
+    }
+    unique_fd(const unique_fd&) = delete;
+    unique_fd& operator=(const unique_fd&) = delete;
+    ~unique_fd() { reset(); }
+
+    int get() const noexcept { return fd_; }
+    explicit operator bool() const noexcept { return fd_ >= 0; }
+
+    /// Closes the current descriptor (if any) and owns `fd` instead.
+    void reset(int fd = -1) noexcept {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = fd;
+    }
+
+    /// Gives up ownership.
+    int release() noexcept { return std::exchange(fd_, -1); }
+
+private:
+    int fd_ = -1;
+};
+
+} // namespace cgihttp::detail
+// ---- end cgihttp/detail/unique_fd.hpp ----
+
+#include <cerrno>
+#include <climits>
+#include <csignal>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace cgihttp::detail {
+
+/// A user to run children as: from getpwnam(), looked up before spawning.
+struct run_as_user {
+    uid_t uid = 0;
+    gid_t gid = 0;
+};
+
+/// The uid and primary gid of a user name, or nullopt when there is no such user.
+inline std::optional<run_as_user> lookup_user(const std::string& name) {
+    passwd entry{};
+    passwd* found = nullptr;
+    std::vector<char> buffer(16384);
+    if (::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 || !found)
+        return std::nullopt;
+    return run_as_user{found->pw_uid, found->pw_gid};
+}
+
+/// A pipe whose two ends are close-on-exec.
+struct pipe_pair {
+    unique_fd read;
+    unique_fd write;
+};
+
+/// Creates a pipe; throws std::system_error (EMFILE, ENFILE) when descriptors run out.
+inline pipe_pair make_pipe() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0)
+        throw std::system_error(errno, std::system_category(), "pipe2");
+    return {unique_fd(fds[0]), unique_fd(fds[1])};
+}
+
+/// What a child is started with. All pointers must stay valid during spawn().
+struct spawn_spec {
+    const char* program = nullptr; ///< absolute or relative path to execute
+    char* const* argv = nullptr;   ///< null-terminated
+    char* const* envp = nullptr;   ///< null-terminated
+    const char* working_directory = nullptr;
+    int stdin_fd = -1;                 ///< becomes the child's 0
+    int stdout_fd = -1;                ///< becomes the child's 1
+    int stderr_fd = -1;                ///< becomes the child's 2
+    std::optional<run_as_user> run_as; ///< drop to this user (needs root)
+};
+
+/// Why a spawn failed: the step in the child, and its errno.
+struct spawn_error {
+    const char* step = nullptr;
+    int error = 0;
+};
+
+namespace spawn_child {
+// Everything here runs in the vfork()ed child, which shares the parent's memory until it
+// calls execve() or _exit(): only async-signal-safe system calls, no allocation, no locks,
+// and raw syscalls for the ids (glibc's setuid() would try to signal the parent's threads).
+
+[[noreturn]] inline void fail(volatile spawn_error* error, const char* step) noexcept {
+    error->step = step;
+    error->error = errno;
+    ::_exit(127);
+}
+
+/// Moves fd above 2 so that dup2() onto 0, 1 and 2 cannot overwrite a source still needed.
+inline int lift(int fd, volatile spawn_error* error) noexcept {
+    if (fd > 2) return fd;
+    const int lifted = ::fcntl(fd, F_DUPFD, 3);
+    if (lifted < 0) fail(error, "fcntl");
+    return lifted;
+}
+
+[[noreturn]] inline void run(const spawn_spec& spec, const sigset_t& parent_mask,
+                             volatile spawn_error* error) noexcept {
+    // Handlers installed by the server must not run here; SIGPIPE and SIGXFSZ behave as
+    // scripts expect even if the server ignores them. Other ignored signals stay ignored.
+    for (int sig = 1; sig < NSIG; ++sig) {
+        struct sigaction action {};
+        if (sig == SIGKILL || sig == SIGSTOP || ::sigaction(sig, nullptr, &action) != 0) continue;
+        if (action.sa_handler != SIG_DFL &&
+            (action.sa_handler != SIG_IGN || sig == SIGPIPE || sig == SIGXFSZ)) {
+            action.sa_handler = SIG_DFL;
+            action.sa_flags = 0;
+            sigemptyset(&action.sa_mask);
+            ::sigaction(sig, &action, nullptr);
+        }
+    }
+    if (::setpgid(0, 0) != 0) // its own group, so a timeout can kill its children too
+        fail(error, "setpgid");
+    const int in = lift(spec.stdin_fd, error);
+    const int out = lift(spec.stdout_fd, error);
+    const int err = lift(spec.stderr_fd, error);
+    if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) fail(error, "dup2");
+    // No descriptor of the server reaches the script (Asio's sockets are not close-on-exec).
+    if (::syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
+        rlimit limit{};
+        const rlim_t max = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < 65536
+                               ? limit.rlim_cur
+                               : 65536;
+        for (rlim_t fd = 3; fd < max; ++fd)
+            ::close(static_cast<int>(fd));
+    }
+    if (spec.working_directory && ::chdir(spec.working_directory) != 0) fail(error, "chdir");
+    if (spec.run_as) {
+        if (::syscall(SYS_setgroups, 0, nullptr) != 0 ||
+            ::syscall(SYS_setresgid, spec.run_as->gid, spec.run_as->gid, spec.run_as->gid) != 0 ||
+            ::syscall(SYS_setresuid, spec.run_as->uid, spec.run_as->uid, spec.run_as->uid) != 0)
+            fail(error, "setuid");
+    }
+    (void)parent_mask;
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execve(spec.program, spec.argv, spec.envp);
+    fail(error, "execve");
+}
+} // namespace spawn_child
+
+/// Starts a child with vfork() + execve(): fast whatever the server's size (fork() copies page
+/// tables: 34 spawns/s from a 1 GiB parent), and safe in a multi-threaded process since the
+/// child runs only async-signal-safe calls (see spawn_child). All signals are blocked in the
+/// calling thread meanwhile, so no handler of the server can run in the child. Returns the
+/// pid, or -1 with `error` telling which step failed (vfork, or a step in the child).
+inline pid_t spawn(const spawn_spec& spec, spawn_error& error) {
+    sigset_t all;
+    sigset_t saved;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &saved);
+    volatile spawn_error child_error;
+    const pid_t pid = ::vfork();
+    if (pid == 0) spawn_child::run(spec, saved, &child_error);
+    const int vfork_errno = errno;
+    ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+    if (pid < 0) {
+        error = {"vfork", vfork_errno};
+        return -1;
+    }
+    if (child_error.step) { // the child failed before or at execve() and has exited
+        error = {child_error.step, child_error.error};
+        int status = 0;
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        return -1;
+    }
+    return pid;
+}
+
+/// Owns a running child and its process group: kill() ends them all, and the destructor
+/// kills and reaps, so no path leaves a zombie or a stray process behind.
+class child_process {
+public:
+    child_process() = default;
+    explicit child_process(pid_t pid) noexcept : pid_(pid) {
+        // A pidfd turns "the child exited" into a readable descriptor for poll().
+        const long fd = ::syscall(SYS_pidfd_open, pid, 0);
+        pidfd_.reset(fd >= 0 ? static_cast<int>(fd) : -1);
+    }
+    child_process(child_process&& other) noexcept
+        : pid_(std::exchange(other.pid_, -1)), pidfd_(std::move(other.pidfd_)),
+          reaped_(other.reaped_), status_(other.status_) {}
+    child_process& operator=(child_process&&) = delete;
+    child_process(const child_process&) = delete;
+    ~child_process() {
+        if (pid_ > 0 && !reaped_) {
+            kill();
+            wait();
+        }
+        if (pid_ > 0) ::kill(-pid_, SIGKILL); // grandchildren left in the group
+    }
+
+    pid_t pid() const noexcept { return pid_; }
+    /// Readable once the child has exited; -1 where pidfds are unsupported.
+    int pidfd() const noexcept { return pidfd_.get(); }
+    bool reaped() const noexcept { return reaped_; }
+    /// The wait status (see WIFEXITED), valid once reaped.
+    int status() const noexcept { return status_; }
+
+    /// Kills the child's whole process group.
+    void kill() noexcept {
+        if (pid_ > 0 && !reaped_) ::kill(-pid_, SIGKILL);
+    }
+
+    /// Reaps the child if it has exited; true once reaped.
+    bool try_wait() noexcept { return wait_for(WNOHANG); }
+
+    /// Waits for the child to exit and reaps it.
+    void wait() noexcept { wait_for(0); }
+
+private:
+    bool wait_for(int options) noexcept {
+        if (reaped_ || pid_ <= 0) return true;
+        while (true) {
+            const pid_t r = ::waitpid(pid_, &status_, options);
+            if (r == pid_) return reaped_ = true;
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0) // already reaped elsewhere (SIGCHLD ignored): nothing left to wait for
+                return reaped_ = true;
+            return false;
+        }
+    }
+
+    pid_t pid_ = -1;
+    unique_fd pidfd_;
+    bool reaped_ = false;
+    int status_ = 0;
+};
+
+} // namespace cgihttp::detail
+// ---- end cgihttp/detail/process.hpp ----
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <poll.h>
+#include <unistd.h>
+
+namespace cgihttp {
+
+/// Receives what a script produces; implemented by the CGI handler.
+class cgi_output_sink {
+public:
+    /// Bytes the script wrote to stdout, in order.
+    virtual void on_output(std::string_view data) = 0;
+    /// The script has nothing more to say for now: a moment to flush to the client.
+    virtual void on_output_pause() = 0;
+    /// One line the script wrote to stderr (without its newline).
+    virtual void on_error_line(std::string_view line) = 0;
+
+protected:
+    ~cgi_output_sink() = default;
+};
+
+/// The request body to stream into a script's stdin while it runs.
+struct cgi_body_feed {
+    body_reader* body = nullptr;      ///< nullptr: stdin is a file or /dev/null, nothing to feed
+    buffered_reader* input = nullptr; ///< the connection input behind `body`
+    int client_fd = -1;               ///< the client's socket, watched for data and hang-up
+};
+
+/// How a script's run ended.
+enum class cgi_outcome {
+    completed,   ///< stdout reached its end and the script exited
+    timed_out,   ///< the time limit passed; the script's group was killed
+    client_gone, ///< the client hung up; the script's group was killed
+};
+
+/// A started script: its process and the parent's ends of its pipes.
+class cgi_process {
+public:
+    cgi_process(detail::child_process child, detail::unique_fd stdin_pipe,
+                detail::unique_fd stdout_pipe, detail::unique_fd stderr_pipe) noexcept
+        : child_(std::move(child)), stdin_(std::move(stdin_pipe)), stdout_(std::move(stdout_pipe)),
+          stderr_(std::move(stderr_pipe)) {}
+
+    detail::child_process& child() noexcept { return child_; }
+
+    /// Runs the script to its end: stdin fed from `feed`, stdout to `sink` as it comes, stderr
+    /// to `sink` line by line. Stops at `deadline`, or when the client hangs up; once the
+    /// script has exited, its output is awaited for `exit_grace` more (a grandchild may hold
+    /// stdout open), then the group is killed. Waits inside a blocking_scope.
+    cgi_outcome run(cgi_output_sink& sink, cgi_body_feed feed,
+                    std::chrono::steady_clock::time_point deadline,
+                    std::chrono::milliseconds exit_grace) {
+        using clock = std::chrono::steady_clock;
+        blocking_scope waiting;
+        const detail::sigpipe_guard no_sigpipe; // the script may close its stdin early
+        std::string pending;                    // body bytes read but not yet written to the script
+        std::size_t pending_start = 0;
+        clock::time_point exited_at{};
+        bool exited = false;
+        char buffer[32 * 1024];
+        while (stdout_ || stderr_ || !exited) {
+            const auto now = clock::now();
+            if (now >= deadline) {
+                child_.kill();
+                return cgi_outcome::timed_out;
+            }
+            if (exited && now >= exited_at + exit_grace)
+                break; // something else holds stdout open; the group is killed below
+            // Feed what is already buffered without waiting; close stdin at the body's end.
+            if (stdin_ && pending_start == pending.size()) {
+                pending.clear();
+                pending_start = 0;
+                if (!feed.body || feed.body->at_end())
+                    stdin_.reset();
+                else if (!feed.input->buffered().empty())
+                    append_body(pending, feed, buffer, sizeof buffer);
+            }
+            const bool want_body =
+                stdin_ && pending_start == pending.size() && feed.body && !feed.body->at_end();
+            // Unused slots have fd -1, which poll() skips.
+            enum { out_slot, err_slot, in_slot, client_slot, pid_slot };
+            pollfd fds[5] = {
+                {stdout_ ? stdout_.get() : -1, POLLIN, 0},
+                {stderr_ ? stderr_.get() : -1, POLLIN, 0},
+                {stdin_ && !want_body ? stdin_.get() : -1, POLLOUT, 0},
+                {feed.client_fd, static_cast<short>(POLLRDHUP | (want_body ? POLLIN : 0)), 0},
+                {!exited ? child_.pidfd() : -1, POLLIN, 0},
+            };
+            auto wait = deadline - now;
+            if (exited) wait = std::min<clock::duration>(wait, exited_at + exit_grace - now);
+            if (!exited && child_.pidfd() < 0) // no pidfd: look for the exit now and then
+                wait = std::min<clock::duration>(wait, std::chrono::milliseconds(20));
+            const int timeout_ms =
+                static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wait).count());
+            if (::poll(fds, 5, timeout_ms) < 0 && errno != EINTR)
+                throw std::system_error(errno, std::system_category(), "poll");
+
+            const auto ready = [&](int slot, short events) {
+                return (fds[slot].revents & (events | POLLHUP | POLLERR)) != 0;
+            };
+            if (ready(out_slot, POLLIN)) {
+                const ssize_t got = ::read(stdout_.get(), buffer, sizeof buffer);
+                if (got > 0) {
+                    sink.on_output(std::string_view(buffer, std::size_t(got)));
+                    if (std::size_t(got) < sizeof buffer) sink.on_output_pause();
+                } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+                    stdout_.reset();
+                    sink.on_output_pause();
+                }
+            }
+            if (ready(err_slot, POLLIN)) read_errors(sink, buffer, sizeof buffer);
+            if (ready(in_slot, POLLOUT)) {
+                const ssize_t put = ::write(stdin_.get(), pending.data() + pending_start,
+                                            pending.size() - pending_start);
+                if (put > 0)
+                    pending_start += std::size_t(put);
+                else if (errno != EAGAIN && errno != EINTR)
+                    stdin_.reset(); // the script stopped reading: the rest is not for it
+            }
+            if (want_body && (fds[client_slot].revents & POLLIN)) {
+                append_body(pending, feed, buffer, sizeof buffer); // throws at a cut body
+            } else if (fds[client_slot].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+                child_.kill();
+                return cgi_outcome::client_gone;
+            }
+            if (!exited && (ready(pid_slot, POLLIN) || child_.pidfd() < 0) && child_.try_wait()) {
+                exited = true;
+                exited_at = clock::now();
+            }
+        }
+        child_.kill(); // grandchildren still holding the pipes, or left behind
+        child_.wait();
+        return cgi_outcome::completed;
+    }
+
+private:
+    /// Moves body bytes that can be read without waiting into `pending`.
+    static void append_body(std::string& pending, cgi_body_feed& feed, char* buffer,
+                            std::size_t size) {
+        const std::size_t got = feed.body->read_some(buffer, size);
+        pending.append(buffer, got);
+    }
+
+    /// Reads stderr and hands complete lines to the sink; a line is cut at 4 KiB.
+    void read_errors(cgi_output_sink& sink, char* buffer, std::size_t size) {
+        const ssize_t got = ::read(stderr_.get(), buffer, size);
+        if (got <= 0) {
+            if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+                if (!error_line_.empty()) sink.on_error_line(error_line_);
+                error_line_.clear();
+                stderr_.reset();
+            }
+            return;
+        }
+        for (std::string_view data(buffer, std::size_t(got)); !data.empty();) {
+            const std::size_t newline = data.find('\n');
+            error_line_.append(data.substr(0, newline));
+            if (newline == std::string_view::npos && error_line_.size() < 4096) break;
+            sink.on_error_line(error_line_);
+            error_line_.clear();
+            data.remove_prefix(newline == std::string_view::npos ? data.size() : newline + 1);
+        }
+    }
+
+    detail::child_process child_;
+    detail::unique_fd stdin_;
+    detail::unique_fd stdout_;
+    detail::unique_fd stderr_;
+    std::string error_line_;
+};
+
+} // namespace cgihttp
+// ---- end cgihttp/cgi_process.hpp ----
+// ---- begin cgihttp/cgi_response.hpp ----
+// cgihttp/cgi_response.hpp - parsing the header block a CGI script writes before its body
+// (RFC 3875 section 6), and deciding what kind of response it is.
+// Python counterpart: none; Python sends "200 Script output follows" and passes the script's
+// output through, so scripts cannot set a status or redirect.
+
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cgihttp {
+
+/// Largest header block accepted from a script.
+inline constexpr std::size_t default_max_cgi_header_bytes = 64 * 1024;
+
+/// What a script's header block asks for (RFC 3875 section 6.2).
+enum class cgi_response_kind {
+    document,        ///< a body, with a status (200 unless Status says otherwise)
+    local_redirect,  ///< Location: /path and nothing else: the server serves that path
+    client_redirect, ///< Location: another URI: the client is redirected (302 by default)
+};
+
+/// A parsed header block.
+struct cgi_response {
+    cgi_response_kind kind = cgi_response_kind::document;
+    int status = 200;
+    std::string reason; ///< empty: the status table's phrase
+    bool status_given = false;
+    std::optional<std::string> location;
+    std::optional<std::uint64_t> content_length;
+    /// Fields to pass on, in order; Status is not among them, nor hop-by-hop fields the
+    /// server decides itself (Connection, Keep-Alive, Transfer-Encoding, ...).
+    std::vector<std::pair<std::string, std::string>> fields;
+};
+
+/// Reads a script's header block incrementally from its output.
+class cgi_response_parser {
+public:
+    enum class result { need_more, done, error };
+
+    explicit cgi_response_parser(std::size_t max_bytes = default_max_cgi_header_bytes) noexcept
+        : max_bytes_(max_bytes) {}
+
+    /// Parses what `data` holds of the header block; `consumed` is set to the bytes that
+    /// belong to it (the body starts after them once done). Call again with the unconsumed
+    /// bytes plus more output while need_more.
+    result feed(std::string_view data, std::size_t& consumed) {
+        consumed = 0;
+        while (true) {
+            const std::size_t newline = data.find('\n', consumed);
+            if (newline == std::string_view::npos) {
+                if (seen_ + data.size() > max_bytes_)
+                    return fail("header block larger than " + std::to_string(max_bytes_) +
+                                " bytes");
+                return result::need_more;
+            }
+            const std::string_view line =
+                strip_line_terminator(data.substr(consumed, newline + 1 - consumed));
+            seen_ += newline + 1 - consumed;
+            consumed = newline + 1;
+            if (seen_ > max_bytes_)
+                return fail("header block larger than " + std::to_string(max_bytes_) + " bytes");
+            if (line.empty()) return finish();
+            if (const auto r = field(line); r != result::need_more) return r;
+        }
+    }
+
+    /// The parsed response, valid once feed() returned done.
+    const cgi_response& response() const noexcept { return response_; }
+    /// Why feed() returned error.
+    const std::string& error() const noexcept { return error_; }
+
+private:
+    result fail(std::string why) {
+        error_ = std::move(why);
+        return result::error;
+    }
+
+    result field(std::string_view line) {
+        const header_line parsed = parse_header_line(line);
+        if (parsed.kind != header_line_kind::field)
+            return fail("malformed header line " + detail::python_repr(line.substr(0, 100)));
+        const std::string_view name = parsed.name;
+        const std::string_view value = parsed.value;
+        if (detail::iequals(name, "Status")) {
+            const auto code = detail::parse_decimal(value.substr(0, 3));
+            if (value.size() < 3 || !code || *code < 100 || *code > 999 ||
+                (value.size() > 3 && !detail::is_ows(value[3])))
+                return fail("malformed Status " + detail::python_repr(value.substr(0, 100)));
+            response_.status = static_cast<int>(*code);
+            response_.reason = std::string(detail::trim_ows(value.substr(3)));
+            response_.status_given = true;
+        } else if (detail::iequals(name, "Location")) {
+            if (value.empty()) return fail("empty Location");
+            response_.location = std::string(value);
+            response_.fields.emplace_back(name, value);
+        } else if (detail::iequals(name, "Content-Length")) {
+            const auto length = detail::parse_decimal(value);
+            if (!length)
+                return fail("malformed Content-Length " +
+                            detail::python_repr(value.substr(0, 100)));
+            response_.content_length = length;
+        } else if (!hop_by_hop(name)) {
+            response_.fields.emplace_back(name, value);
+        }
+        return result::need_more;
+    }
+
+    result finish() {
+        if (response_.location) {
+            // As Apache does: a local path without a status (or with 200) is served by the
+            // server itself; anything else goes to the client, 302 unless Status says.
+            const std::string& loc = *response_.location;
+            const bool local = loc.front() == '/' && loc.substr(0, 2) != "//";
+            if (local && (!response_.status_given || response_.status == 200)) {
+                response_.kind = cgi_response_kind::local_redirect;
+            } else {
+                response_.kind = cgi_response_kind::client_redirect;
+                if (!response_.status_given) response_.status = 302;
+            }
+        } else if (response_.fields.empty() && !response_.status_given) {
+            return fail("no Content-Type, Location or Status in the header block");
+        }
+        return result::done;
+    }
+
+    /// Fields about the connection, which the server and not the script decides.
+    static bool hop_by_hop(std::string_view name) noexcept {
+        for (const char* h : {"Connection", "Keep-Alive", "Transfer-Encoding", "TE", "Trailer",
+                              "Upgrade", "Proxy-Connection"})
+            if (detail::iequals(name, h)) return true;
+        return false;
+    }
+
+    std::size_t max_bytes_;
+    std::size_t seen_ = 0;
+    cgi_response response_;
+    std::string error_;
+};
+
+} // namespace cgihttp
+// ---- end cgihttp/cgi_response.hpp ----
+// ---- begin cgihttp/simple_request_handler.hpp ----
+// cgihttp/simple_request_handler.hpp - SimpleRequestHandler<Derived>: serves files and
+// directory listings from a directory, with validators, conditional requests and ranges.
+// Python counterpart: http.server.SimpleHTTPRequestHandler (Python 3.11).
+
+// ---- begin cgihttp/conditional.hpp ----
+// cgihttp/conditional.hpp - validators of a file (ETag, Last-Modified) and the conditional
+// request headers that use them (RFC 9110 section 13).
+// Python counterpart: the If-Modified-Since check in SimpleHTTPRequestHandler.send_head().
+
+
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <string>
+#include <string_view>
+
+#include <sys/stat.h>
+
+namespace cgihttp {
+
+/// A strong entity tag for a file: inode, size and modification time to the nanosecond,
+/// so that any write the file system can see changes it.
+inline std::string file_etag(const struct stat& st) {
+    char buf[80];
+    std::snprintf(buf, sizeof buf, "\"%llx-%llx-%llx%09ld\"",
+                  static_cast<unsigned long long>(st.st_ino),
+                  static_cast<unsigned long long>(st.st_size),
+                  static_cast<unsigned long long>(st.st_mtim.tv_sec), st.st_mtim.tv_nsec);
+    return buf;
+}
+
+namespace detail {
+/// Calls f(tag, weak) for each entity-tag of an If-None-Match / If-Match list; the tag keeps
+/// its quotes. Stops (and returns true) when f returns true.
+template <class F>
+bool any_entity_tag(std::string_view list, F&& f) {
+    return !for_each_list_element(list, [&](std::string_view element) {
+        const bool weak = element.substr(0, 2) == "W/";
+        if (weak) element.remove_prefix(2);
+        return !f(element, weak);
+    });
+}
+} // namespace detail
+
+/// If-None-Match: true when `etag` matches the list under weak comparison (or the list is
+/// "*"), i.e. when a GET or HEAD should be answered 304.
+inline bool if_none_match(std::string_view list, std::string_view etag) {
+    if (detail::trim_ows(list) == "*") return true;
+    return detail::any_entity_tag(list, [&](std::string_view tag, bool) { return tag == etag; });
+}
+
+/// If-Modified-Since: true when the header is a valid date and the file was not modified
+/// after it (compared in whole seconds, as Last-Modified carries them).
+inline bool not_modified_since(std::string_view header, std::time_t mtime) {
+    const auto since = parse_http_date(header);
+    return since && mtime <= *since;
+}
+
+/// If-Range: true when the range may be served, i.e. the validator is the file's strong
+/// ETag, or a date equal to its Last-Modified (RFC 9110 section 13.1.5).
+inline bool if_range_matches(std::string_view value, std::string_view etag, std::time_t mtime) {
+    value = detail::trim_ows(value);
+    if (value.substr(0, 2) == "W/") return false; // weak tags never match strongly
+    if (!value.empty() && value.front() == '"') return value == etag;
+    const auto date = parse_http_date(value);
+    return date && *date == mtime;
+}
+
+} // namespace cgihttp
+// ---- end cgihttp/conditional.hpp ----
+// ---- begin cgihttp/detail/filesystem.hpp ----
+// cgihttp/detail/filesystem.hpp - opening files to serve, optionally refusing any path that
+// resolves outside the served directory.
+
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace cgihttp::detail {
+
+/// True when `path` is `root` or lies below it, compared component-wise as text.
+inline bool path_is_within(std::string_view path, std::string_view root) noexcept {
+    while (root.size() > 1 && root.back() == '/')
+        root.remove_suffix(1);
+    if (path.substr(0, root.size()) != root) return false;
+    return path.size() == root.size() || path[root.size()] == '/' || root == "/";
+}
+
+/// Opens `path` read-only. Never blocks on a FIFO or device (O_NONBLOCK) and never becomes a
+/// controlling terminal. With `root` set, the path must lie below it and resolve below it:
+/// no symbolic link or ".." may lead out (openat2 RESOLVE_BENEATH, race-free; realpath() on
+/// kernels before 5.6). With `path_only`, opens with O_PATH: enough to fstat() a directory
+/// the server may not read. On failure returns an empty unique_fd with errno set (EXDEV for
+/// a path leading outside).
+inline unique_fd open_for_reading(const std::string& path, const std::string* root = nullptr,
+                                  bool path_only = false) {
+    const int flags = path_only ? O_PATH | O_CLOEXEC : O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+    if (!root) return unique_fd(::open(path.c_str(), flags));
+    if (!path_is_within(path, *root)) {
+        errno = EXDEV;
+        return {};
+    }
+    std::string relative = path.substr(root->size());
+    relative.erase(0, relative.find_first_not_of('/'));
+    if (relative.empty()) relative = ".";
+    const unique_fd root_fd(::open(root->c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root_fd) return {};
+    open_how how{};
+    how.flags = flags;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    const long fd = ::syscall(SYS_openat2, root_fd.get(), relative.c_str(), &how, sizeof how);
+    if (fd >= 0 || errno != ENOSYS) return unique_fd(static_cast<int>(fd));
+    char resolved_root[PATH_MAX];
+    char resolved[PATH_MAX];
+    if (!::realpath(root->c_str(), resolved_root) || !::realpath(path.c_str(), resolved)) return {};
+    if (!path_is_within(resolved, resolved_root)) {
+        errno = EXDEV;
+        return {};
+    }
+    return unique_fd(::open(resolved, flags));
+}
+
+} // namespace cgihttp::detail
+// ---- end cgihttp/detail/filesystem.hpp ----
+// ---- begin cgihttp/directory_listing.hpp ----
+// cgihttp/directory_listing.hpp - reading a directory and rendering Python 3's listing page.
+// Python counterpart: SimpleHTTPRequestHandler.list_directory().
+
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+namespace cgihttp {
+
+/// One name in a directory, classified as Python's listing does it.
+struct directory_entry {
+    std::string name;
+    bool is_directory = false; ///< a directory, or a symbolic link to one (os.path.isdir)
+    bool is_symlink = false;   ///< a symbolic link (os.path.islink)
+};
+
+/// The entries of a directory ("." and ".." left out), sorted as Python sorts them
+/// (case-insensitively, ties in directory order); nullopt when it cannot be read. The entry
+/// type from readdir() saves a stat() per entry; links and unknown types are stat()ed.
+inline std::optional<std::vector<directory_entry>> read_directory(const std::string& path) {
+    DIR* dir = ::opendir(path.c_str());
+    if (!dir) return std::nullopt;
+    std::vector<directory_entry> entries;
+    const int dir_fd = ::dirfd(dir);
+    while (const dirent* e = ::readdir(dir)) {
+        const std::string_view name = e->d_name;
+        if (name == "." || name == "..") continue;
+        directory_entry entry{std::string(name)};
+        unsigned char type = e->d_type;
+        struct stat st {};
+        if (type == DT_UNKNOWN && ::fstatat(dir_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+            type = S_ISLNK(st.st_mode) ? DT_LNK : S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+        entry.is_symlink = type == DT_LNK;
+        entry.is_directory =
+            type == DT_DIR ||
+            (entry.is_symlink && ::fstatat(dir_fd, e->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode));
+        entries.push_back(std::move(entry));
+    }
+    ::closedir(dir);
+    // Lower-cased comparison without copies; UTF-8 byte order is code point order.
+    std::stable_sort(
+        entries.begin(), entries.end(), [](const directory_entry& a, const directory_entry& b) {
+            return std::lexicographical_compare(
+                a.name.begin(), a.name.end(), b.name.begin(), b.name.end(), [](char x, char y) {
+                    return static_cast<unsigned char>(detail::to_lower(x)) <
+                           static_cast<unsigned char>(detail::to_lower(y));
+                });
+        });
+    return entries;
+}
+
+/// Python 3.11's listing page, byte for byte: `display_path` is the already decoded and
+/// escaped request path; names are HTML-escaped, links percent-encoded, directories end in
+/// "/", symbolic links are shown with "@".
+inline std::string render_directory_listing(std::string_view display_path,
+                                            const std::vector<directory_entry>& entries) {
+    const std::string title = "Directory listing for " + std::string(display_path);
+    std::string page = "<!DOCTYPE HTML>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                       "<title>" +
+                       title + "</title>\n</head>\n<body>\n<h1>" + title + "</h1>\n<hr>\n<ul>\n";
+    for (const directory_entry& e : entries) {
+        std::string link = e.name;
+        std::string shown = e.name;
+        if (e.is_directory) {
+            link += '/';
+            shown += '/';
+        }
+        if (e.is_symlink) shown = e.name + '@';
+        page += "<li><a href=\"" + percent_encode(link) + "\">" + html_escape(shown, false) +
+                "</a></li>\n";
+    }
+    page += "</ul>\n<hr>\n</body>\n</html>\n";
+    return page;
+}
+
+} // namespace cgihttp
+// ---- end cgihttp/directory_listing.hpp ----
+// ---- begin cgihttp/mime_types.hpp ----
+// cgihttp/mime_types.hpp - guessing a file's media type from its name.
+// Python counterpart: mimetypes.guess_type() (with /etc/mime.types read as Python does) and
+// SimpleHTTPRequestHandler.guess_type()/extensions_map.
+
+
+#include <algorithm>
+#include <cstddef>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace cgihttp {
+
+/// One row of a media-type table: a file-name suffix (with its dot) and a media type.
+struct mime_entry {
+    std::string_view extension;
+    std::string_view type;
+};
+
+/// Python 3.11's built-in mimetypes table, updated where the web moved on (JavaScript is
+/// text/javascript per RFC 9239) and completed with web types it lacks (fonts, WebP, ...).
+/// Sorted by extension.
+inline constexpr mime_entry builtin_mime_types[] = {
+    {".3g2", "audio/3gpp2"},
+    {".3gp", "audio/3gpp"},
+    {".3gpp", "audio/3gpp"},
+    {".3gpp2", "audio/3gpp2"},
+    {".7z", "application/x-7z-compressed"},
+    {".a", "application/octet-stream"},
+    {".aac", "audio/aac"},
+    {".adts", "audio/aac"},
+    {".ai", "application/postscript"},
+    {".aif", "audio/x-aiff"},
+    {".aifc", "audio/x-aiff"},
+    {".aiff", "audio/x-aiff"},
+    {".apng", "image/apng"},
+    {".ass", "audio/aac"},
+    {".au", "audio/basic"},
+    {".avi", "video/x-msvideo"},
+    {".avif", "image/avif"},
+    {".bat", "text/plain"},
+    {".bcpio", "application/x-bcpio"},
+    {".bin", "application/octet-stream"},
+    {".bmp", "image/bmp"},
+    {".c", "text/plain"},
+    {".cdf", "application/x-netcdf"},
+    {".cpio", "application/x-cpio"},
+    {".crt", "application/x-x509-ca-cert"},
+    {".csh", "application/x-csh"},
+    {".css", "text/css"},
+    {".csv", "text/csv"},
+    {".dll", "application/octet-stream"},
+    {".doc", "application/msword"},
+    {".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+    {".dot", "application/msword"},
+    {".dvi", "application/x-dvi"},
+    {".eml", "message/rfc822"},
+    {".eps", "application/postscript"},
+    {".epub", "application/epub+zip"},
+    {".etx", "text/x-setext"},
+    {".exe", "application/octet-stream"},
+    {".flac", "audio/flac"},
+    {".gif", "image/gif"},
+    {".gtar", "application/x-gtar"},
+    {".h", "text/plain"},
+    {".h5", "application/x-hdf5"},
+    {".hdf", "application/x-hdf"},
+    {".heic", "image/heic"},
+    {".heif", "image/heif"},
+    {".htm", "text/html"},
+    {".html", "text/html"},
+    {".ico", "image/vnd.microsoft.icon"},
+    {".ics", "text/calendar"},
+    {".ief", "image/ief"},
+    {".jpe", "image/jpeg"},
+    {".jpeg", "image/jpeg"},
+    {".jpg", "image/jpeg"},
+    {".js", "text/javascript"},
+    {".json", "application/json"},
+    {".jsonld", "application/ld+json"},
+    {".jxl", "image/jxl"},
+    {".ksh", "text/plain"},
+    {".latex", "application/x-latex"},
+    {".loas", "audio/aac"},
+    {".m1v", "video/mpeg"},
+    {".m3u", "application/vnd.apple.mpegurl"},
+    {".m3u8", "application/vnd.apple.mpegurl"},
+    {".m4a", "audio/mp4"},
+    {".m4v", "video/mp4"},
+    {".man", "application/x-troff-man"},
+    {".map", "application/json"},
+    {".markdown", "text/markdown"},
+    {".md", "text/markdown"},
+    {".me", "application/x-troff-me"},
+    {".mht", "message/rfc822"},
+    {".mhtml", "message/rfc822"},
+    {".mid", "audio/midi"},
+    {".midi", "audio/midi"},
+    {".mif", "application/x-mif"},
+    {".mjs", "text/javascript"},
+    {".mkv", "video/x-matroska"},
+    {".mov", "video/quicktime"},
+    {".movie", "video/x-sgi-movie"},
+    {".mp2", "audio/mpeg"},
+    {".mp3", "audio/mpeg"},
+    {".mp4", "video/mp4"},
+    {".mpa", "video/mpeg"},
+    {".mpe", "video/mpeg"},
+    {".mpeg", "video/mpeg"},
+    {".mpg", "video/mpeg"},
+    {".ms", "application/x-troff-ms"},
+    {".n3", "text/n3"},
+    {".nc", "application/x-netcdf"},
+    {".nq", "application/n-quads"},
+    {".nt", "application/n-triples"},
+    {".nws", "message/rfc822"},
+    {".o", "application/octet-stream"},
+    {".obj", "application/octet-stream"},
+    {".oda", "application/oda"},
+    {".odp", "application/vnd.oasis.opendocument.presentation"},
+    {".ods", "application/vnd.oasis.opendocument.spreadsheet"},
+    {".odt", "application/vnd.oasis.opendocument.text"},
+    {".oga", "audio/ogg"},
+    {".ogg", "audio/ogg"},
+    {".ogv", "video/ogg"},
+    {".opus", "audio/opus"},
+    {".otf", "font/otf"},
+    {".p12", "application/x-pkcs12"},
+    {".p7c", "application/pkcs7-mime"},
+    {".pbm", "image/x-portable-bitmap"},
+    {".pdf", "application/pdf"},
+    {".pem", "application/x-pem-file"},
+    {".pfx", "application/x-pkcs12"},
+    {".pgm", "image/x-portable-graymap"},
+    {".pl", "text/plain"},
+    {".png", "image/png"},
+    {".pnm", "image/x-portable-anymap"},
+    {".pot", "application/vnd.ms-powerpoint"},
+    {".ppa", "application/vnd.ms-powerpoint"},
+    {".ppm", "image/x-portable-pixmap"},
+    {".pps", "application/vnd.ms-powerpoint"},
+    {".ppt", "application/vnd.ms-powerpoint"},
+    {".pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
+    {".ps", "application/postscript"},
+    {".pwz", "application/vnd.ms-powerpoint"},
+    {".py", "text/x-python"},
+    {".pyc", "application/x-python-code"},
+    {".pyo", "application/x-python-code"},
+    {".qt", "video/quicktime"},
+    {".ra", "audio/x-pn-realaudio"},
+    {".ram", "application/x-pn-realaudio"},
+    {".ras", "image/x-cmu-raster"},
+    {".rdf", "application/xml"},
+    {".rgb", "image/x-rgb"},
+    {".roff", "application/x-troff"},
+    {".rtf", "application/rtf"},
+    {".rtx", "text/richtext"},
+    {".sgm", "text/x-sgml"},
+    {".sgml", "text/x-sgml"},
+    {".sh", "application/x-sh"},
+    {".shar", "application/x-shar"},
+    {".snd", "audio/basic"},
+    {".so", "application/octet-stream"},
+    {".src", "application/x-wais-source"},
+    {".srt", "text/plain"},
+    {".sv4cpio", "application/x-sv4cpio"},
+    {".sv4crc", "application/x-sv4crc"},
+    {".svg", "image/svg+xml"},
+    {".swf", "application/x-shockwave-flash"},
+    {".t", "application/x-troff"},
+    {".tar", "application/x-tar"},
+    {".tcl", "application/x-tcl"},
+    {".tex", "application/x-tex"},
+    {".texi", "application/x-texinfo"},
+    {".texinfo", "application/x-texinfo"},
+    {".tif", "image/tiff"},
+    {".tiff", "image/tiff"},
+    {".toml", "application/toml"},
+    {".tr", "application/x-troff"},
+    {".trig", "application/trig"},
+    {".tsv", "text/tab-separated-values"},
+    {".ttf", "font/ttf"},
+    {".txt", "text/plain"},
+    {".ustar", "application/x-ustar"},
+    {".vcf", "text/x-vcard"},
+    {".vtt", "text/vtt"},
+    {".wasm", "application/wasm"},
+    {".wav", "audio/x-wav"},
+    {".webm", "video/webm"},
+    {".webmanifest", "application/manifest+json"},
+    {".webp", "image/webp"},
+    {".wiz", "application/msword"},
+    {".woff", "font/woff"},
+    {".woff2", "font/woff2"},
+    {".wsdl", "application/xml"},
+    {".xbm", "image/x-xbitmap"},
+    {".xhtml", "application/xhtml+xml"},
+    {".xlb", "application/vnd.ms-excel"},
+    {".xls", "application/vnd.ms-excel"},
+    {".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    {".xml", "text/xml"},
+    {".xpdl", "application/xml"},
+    {".xpm", "image/x-xpixmap"},
+    {".xsl", "application/xml"},
+    {".xwd", "image/x-xwindowdump"},
+    {".yaml", "application/yaml"},
+    {".yml", "application/yaml"},
+    {".zip", "application/zip"},
+};
+
+/// Python's mimetypes suffix_map: suffixes that stand for two ("x.tgz" is "x.tar.gz").
+inline constexpr mime_entry mime_suffix_aliases[] = {
+    {".svgz", ".svg.gz"}, {".tgz", ".tar.gz"},   {".taz", ".tar.gz"},
+    {".tz", ".tar.gz"},   {".tbz2", ".tar.bz2"}, {".txz", ".tar.xz"},
+};
+
+/// Python's mimetypes encodings_map keys: content codings named by a suffix (case-sensitive).
+inline constexpr std::string_view mime_encoding_suffixes[] = {".gz", ".Z", ".bz2", ".xz", ".br"};
+
+/// The suffix of the last path component, dot included ("" when none): posixpath.splitext.
+constexpr std::string_view path_extension(std::string_view path) noexcept {
+    const std::size_t slash = path.rfind('/');
+    const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    const std::size_t dot = name.rfind('.');
+    if (dot == std::string_view::npos || name.find_first_not_of('.') > dot)
+        return {}; // no dot, or only leading dots (".profile")
+    return name.substr(dot);
+}
+
+/// A media-type database: the built-in table, overridden by a mime.types file when one is
+/// loaded (Python reads /etc/mime.types and friends the same way).
+class mime_types {
+public:
+    /// The built-in table only.
+    mime_types() = default;
+
+    /// The built-in table overridden by the first readable file among Python's knownfiles.
+    static const mime_types& system() {
+        static const mime_types db = [] {
+            mime_types loaded;
+            for (const char* file :
+                 {"/etc/mime.types", "/etc/httpd/mime.types", "/etc/httpd/conf/mime.types",
+                  "/etc/apache/mime.types", "/etc/apache2/mime.types", "/usr/local/etc/mime.types"})
+                loaded.load(file);
+            return loaded;
+        }();
+        return db;
+    }
+
+    /// Reads a mime.types file ("type ext1 ext2 ...", '#' comments); later entries win.
+    /// Returns false when the file cannot be read.
+    bool load(const std::string& file) {
+        std::ifstream in(file);
+        if (!in) return false;
+        for (std::string line; std::getline(in, line);) {
+            line = line.substr(0, line.find('#'));
+            std::istringstream words(line);
+            std::string type;
+            if (!(words >> type)) continue;
+            for (std::string ext; words >> ext;)
+                overrides_["." + ext] = type;
+        }
+        return true;
+    }
+
+    /// The media type of a file name as Python's mimetypes.guess_type() finds it: suffix
+    /// aliases expanded, a content-coding suffix skipped, then the suffix looked up as is and
+    /// lower-cased. Empty when unknown.
+    std::string_view guess(std::string_view path) const {
+        std::string name(path);
+        std::string_view ext = path_extension(name);
+        for (bool expanded = true; expanded;) {
+            expanded = false;
+            const std::string lower = lowered(ext);
+            for (const mime_entry& alias : mime_suffix_aliases) {
+                if (lower == alias.extension) {
+                    name = name.substr(0, name.size() - ext.size()) + std::string(alias.type);
+                    ext = path_extension(name);
+                    expanded = true;
+                    break;
+                }
+            }
+        }
+        if (std::find(std::begin(mime_encoding_suffixes), std::end(mime_encoding_suffixes), ext) !=
+            std::end(mime_encoding_suffixes)) {
+            name.resize(name.size() - ext.size());
+            ext = path_extension(name);
+        }
+        if (ext.empty()) return {};
+        const std::string_view exact = lookup(std::string(ext));
+        return exact.empty() ? lookup(lowered(ext)) : exact;
+    }
+
+    /// The type registered for exactly this suffix, or empty.
+    std::string_view lookup(const std::string& ext) const {
+        if (const auto it = overrides_.find(ext); it != overrides_.end()) return it->second;
+        const auto* end = std::end(builtin_mime_types);
+        const auto* it = std::lower_bound(
+            std::begin(builtin_mime_types), end, ext,
+            [](const mime_entry& e, const std::string& key) { return e.extension < key; });
+        return it != end && it->extension == ext ? it->type : std::string_view{};
+    }
+
+private:
+    static std::string lowered(std::string_view s) {
+        std::string out(s);
+        for (char& c : out)
+            c = detail::to_lower(c);
+        return out;
+    }
+
+    std::unordered_map<std::string, std::string> overrides_;
+};
+
+} // namespace cgihttp
+// ---- end cgihttp/mime_types.hpp ----
+// ---- begin cgihttp/range.hpp ----
+// cgihttp/range.hpp - the Range request header (RFC 9110 section 14.2), single byte ranges.
+// Python counterpart: none; http.server always sends whole files.
+
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace cgihttp {
+
+/// What a Range header asks of a representation of a given size.
+enum class range_kind {
+    none,          ///< no usable Range (absent, malformed, another unit): send it all (200)
+    single,        ///< one satisfiable range: send it (206)
+    unsatisfiable, ///< no range overlaps the representation (416)
+    multiple,      ///< several ranges: may be answered with the whole representation (200)
+};
+
+/// The outcome of evaluating a Range header; first and last are inclusive byte positions.
+struct byte_range {
+    range_kind kind = range_kind::none;
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+};
+
+/// Evaluates "bytes=a-b", "bytes=a-" and "bytes=-n" (and lists of them) against `size`.
+/// A syntax error anywhere makes the header ignored, as RFC 9110 asks.
+constexpr byte_range evaluate_range(std::string_view header, std::uint64_t size) noexcept {
+    byte_range result;
+    const std::size_t eq = header.find('=');
+    if (eq == std::string_view::npos ||
+        !detail::iequals(detail::trim_ows(header.substr(0, eq)), "bytes"))
+        return result;
+    std::size_t specs = 0;
+    std::size_t satisfiable = 0;
+    bool valid = true;
+    detail::for_each_list_element(header.substr(eq + 1), [&](std::string_view spec) {
+        const std::size_t dash = spec.find('-');
+        if (dash == std::string_view::npos) return valid = false;
+        const std::string_view first_text = detail::trim_ows(spec.substr(0, dash));
+        const std::string_view last_text = detail::trim_ows(spec.substr(dash + 1));
+        const auto first = detail::parse_decimal(first_text);
+        const auto last = detail::parse_decimal(last_text);
+        ++specs;
+        if (first_text.empty()) { // suffix range: the last n bytes
+            if (!last) return valid = false;
+            if (*last > 0 && size > 0) {
+                ++satisfiable;
+                result.first = *last >= size ? 0 : size - *last;
+                result.last = size - 1;
+            }
+            return true;
+        }
+        if (!first || (!last_text.empty() && (!last || *last < *first))) return valid = false;
+        if (*first < size) {
+            ++satisfiable;
+            result.first = *first;
+            result.last = last && *last < size ? *last : size - 1;
+        }
+        return true;
+    });
+    if (!valid || specs == 0) return byte_range{};
+    result.kind = satisfiable == 0 ? range_kind::unsatisfiable
+                  : specs == 1     ? range_kind::single
+                                   : range_kind::multiple;
+    return result;
+}
+
+} // namespace cgihttp
+// ---- end cgihttp/range.hpp ----
+// ---- begin cgihttp/response_body.hpp ----
+// cgihttp/response_body.hpp - what send_head() hands to do_GET(): an open file (or a byte
+// range of it) to send, an in-memory page, or nothing when the response is complete.
+// Python counterpart: the file object returned by SimpleHTTPRequestHandler.send_head().
+
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+namespace cgihttp {
+
+/// A response body waiting to be copied to wfile() by copyfile().
+class response_body {
+public:
+    /// Nothing to send: send_head() already answered (an error, a redirect, a 304).
+    response_body() = default;
+
+    /// `length` bytes of an open file from `offset`; the descriptor is owned.
+    static response_body file(detail::unique_fd fd, std::uint64_t offset, std::uint64_t length) {
+        response_body body;
+        body.fd_ = std::move(fd);
+        body.offset_ = offset;
+        body.length_ = length;
+        body.present_ = true;
+        return body;
+    }
+
+    /// A body held in memory, such as a directory listing.
+    static response_body memory(std::string data) {
+        response_body body;
+        body.length_ = data.size();
+        body.data_ = std::move(data);
+        body.present_ = true;
+        return body;
+    }
+
+    /// True when there is a body to copy.
+    explicit operator bool() const noexcept { return present_; }
+    /// The file's descriptor, or -1 for an in-memory body.
+    int fd() const noexcept { return fd_.get(); }
+    std::uint64_t offset() const noexcept { return offset_; }
+    std::uint64_t length() const noexcept { return length_; }
+    /// The in-memory body (empty for a file).
+    const std::string& data() const noexcept { return data_; }
+
+private:
+    detail::unique_fd fd_;
+    std::uint64_t offset_ = 0;
+    std::uint64_t length_ = 0;
+    std::string data_;
+    bool present_ = false;
+};
+
+} // namespace cgihttp
+// ---- end cgihttp/response_body.hpp ----
+
+#include <array>
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace cgihttp {
+
+template <class Derived>
+class SimpleRequestHandler : public BaseRequestHandler<Derived> {
+    using base = BaseRequestHandler<Derived>;
+
+public:
+    // ---- Class attributes: redefine in Derived ----
+
+    /// Suffixes looked up before the media-type database; Python's extensions_map.
+    static inline const std::unordered_map<std::string, std::string> extensions_map = {
+        {".gz", "application/gzip"},
+        {".Z", "application/octet-stream"},
+        {".bz2", "application/x-bzip2"},
+        {".xz", "application/x-xz"},
+    };
+    /// Files served in place of a directory listing; Python 3.12's index_pages.
+    static constexpr std::array<std::string_view, 2> index_pages = {"index.html", "index.htm"};
+    /// Whether guess_type() also consults /etc/mime.types, as Python's mimetypes does.
+    static constexpr bool use_system_mime_types = true;
+    /// Whether symbolic links (and so files) outside `directory` may be served. Python follows
+    /// every link; set false to refuse any path that resolves outside the directory.
+    static constexpr bool allow_symlinks_outside_directory = true;
+
+    /// The directory served; empty means the current directory. Python's `directory`.
+    std::string directory;
+
+    // ---- Python's methods ----
+
+    /// Serves a file or a listing; Python's do_GET().
+    void do_GET() {
+        if (response_body body = self().send_head()) self().copyfile(body, this->wfile());
+    }
+
+    /// Sends what do_GET() would, without the body; Python's do_HEAD().
+    void do_HEAD() { self().send_head(); }
+
+    /// Sends the status line and headers for GET and HEAD, and returns the body to copy
+    /// (nothing when the response is already complete). Python's send_head().
+    response_body send_head();
+
+    /// Sends the headers of a listing of `path` and returns the page; list_directory().
+    response_body list_directory(const std::string& path);
+
+    /// Maps the request path onto the served directory; Python's translate_path().
+    std::string translate_path(std::string_view path) {
+        return translate_request_path(served_directory(), path);
+    }
+
+    /// Copies a body to the output: sendfile(2) for files on sockets; copyfile().
+    void copyfile(response_body& source, buffered_writer& outputfile) {
+        if (source.fd() >= 0)
+            outputfile.write_file(source.fd(), source.offset(), source.length());
+        else
+            outputfile.write(source.data());
+    }
+
+    /// The Content-Type of a file: extensions_map, then the media-type database, then
+    /// application/octet-stream; Python's guess_type().
+    std::string_view guess_type(std::string_view path) {
+        const auto& map = detail::class_attribute(self(), &Derived::extensions_map);
+        const std::string ext(path_extension(path));
+        if (const auto it = map.find(ext); it != map.end()) return it->second;
+        std::string lower = ext;
+        for (char& c : lower)
+            c = detail::to_lower(c);
+        if (const auto it = map.find(lower); it != map.end()) return it->second;
+        static const mime_types builtin;
+        const mime_types& db = detail::class_attribute(self(), &Derived::use_system_mime_types)
+                                   ? mime_types::system()
+                                   : builtin;
+        const std::string_view guess = db.guess(path);
+        return guess.empty() ? "application/octet-stream" : guess;
+    }
+
+protected:
+    using base::self;
+
+    /// The directory being served, the current directory when `directory` is empty.
+    std::string_view served_directory() {
+        const std::string_view dir = detail::string_attribute(self(), &Derived::directory);
+        if (!dir.empty()) return dir;
+        if (cwd_.empty()) {
+            char buf[PATH_MAX];
+            cwd_ = ::getcwd(buf, sizeof buf) ? buf : ".";
+        }
+        return cwd_;
+    }
+
+    /// Opens a path to serve, honouring allow_symlinks_outside_directory; with `path_only`,
+    /// enough to fstat() it (see detail::open_for_reading).
+    detail::unique_fd open_path(const std::string& path, bool path_only = false);
+
+private:
+    response_body send_file(detail::unique_fd fd, const struct stat& st, const std::string& path);
+
+    std::string cwd_;
+};
+
+// ---- Definitions ----
+
+template <class Derived>
+detail::unique_fd SimpleRequestHandler<Derived>::open_path(const std::string& path,
+                                                           bool path_only) {
+    if (detail::class_attribute(self(), &Derived::allow_symlinks_outside_directory))
+        return detail::open_for_reading(path, nullptr, path_only);
+    const std::string root(served_directory());
+    return detail::open_for_reading(path, &root, path_only);
+}
+
+template <class Derived>
+response_body SimpleRequestHandler<Derived>::send_head() {
+    std::string path = self().translate_path(this->path);
+    if (path.find('\0') != std::string::npos) {
+        self().send_error(400, "Bad request path");
+        return {};
+    }
+    detail::unique_fd fd = open_path(path);
+    const bool readable = fd || errno != EACCES;
+    if (!readable) // an unreadable directory is still a directory (Python: isdir)
+        fd = open_path(path, true);
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0) {
+        if (errno == EXDEV) self().log_error("refused a path leading outside the served directory");
+        self().send_error(404, "File not found");
+        return {};
+    }
+    if (S_ISDIR(st.st_mode)) {
+        const url_parts parts = url_split(this->path);
+        if (parts.path.empty() || parts.path.back() != '/') {
+            // Redirect to the directory's URL, query kept ("doing basically what apache does").
+            std::string location_path = std::string(parts.path) + "/";
+            // Browsers read "/\\host/" as "//host/", another site: never start with two.
+            const auto is_slash = [](char c) { return c == '/' || c == '\\'; };
+            if (parts.scheme.empty() && parts.netloc.empty() && location_path.size() > 1 &&
+                is_slash(location_path[0]) && is_slash(location_path[1]))
+                location_path.replace(0, location_path.find_first_not_of("/\\"), "/");
+            url_parts location = parts;
+            location.path = location_path;
+            self().send_response(301);
+            self().send_header("Location", url_unsplit(location));
+            self().send_header("Content-Length", "0");
+            self().end_headers();
+            return {};
+        }
+        for (const std::string_view index :
+             detail::class_attribute(self(), &Derived::index_pages)) {
+            std::string index_path = path;
+            if (index_path.back() != '/') index_path += '/';
+            index_path += index;
+            detail::unique_fd index_fd = open_path(index_path);
+            struct stat index_st {};
+            if (index_fd && ::fstat(index_fd.get(), &index_st) == 0 && S_ISREG(index_st.st_mode))
+                return send_file(std::move(index_fd), index_st, index_path);
+        }
+        return self().list_directory(path);
+    }
+    if (!S_ISREG(st.st_mode) || !readable) { // a FIFO, socket or device is not a file to serve
+        self().send_error(404, "File not found");
+        return {};
+    }
+    return send_file(std::move(fd), st, path);
+}
+
+template <class Derived>
+response_body SimpleRequestHandler<Derived>::send_file(detail::unique_fd fd, const struct stat& st,
+                                                       const std::string& path) {
+    const auto ctype = self().guess_type(path);
+    const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+    const std::time_t mtime = st.st_mtim.tv_sec;
+    const std::string etag = file_etag(st);
+    const headers& h = this->headers;
+
+    // RFC 9110 section 13.2.2: the order in which preconditions are evaluated.
+    if (const auto if_match = h.get("If-Match")) {
+        const bool matched =
+            detail::trim_ows(*if_match) == "*" ||
+            detail::any_entity_tag(
+                *if_match, [&](std::string_view tag, bool weak) { return !weak && tag == etag; });
+        if (!matched) {
+            self().send_error(412);
+            return {};
+        }
+    } else if (const auto since = h.get("If-Unmodified-Since")) {
+        const auto date = parse_http_date(*since);
+        if (date && mtime > *date) {
+            self().send_error(412);
+            return {};
+        }
+    }
+    // Python: If-Modified-Since is ignored when If-None-Match is present.
+    const auto if_none_match_header = h.get("If-None-Match");
+    const auto ims = h.get("If-Modified-Since");
+    if ((if_none_match_header && if_none_match(*if_none_match_header, etag)) ||
+        (!if_none_match_header && ims && not_modified_since(*ims, mtime))) {
+        self().send_response(304);
+        self().send_header("ETag", etag);
+        self().end_headers();
+        return {};
+    }
+
+    byte_range range;
+    if (const auto range_header = h.get("Range")) {
+        const auto if_range = h.get("If-Range");
+        if (!if_range || if_range_matches(*if_range, etag, mtime))
+            range = evaluate_range(*range_header, size);
+    }
+    if (range.kind == range_kind::unsatisfiable) {
+        self().send_response(416);
+        self().send_header("Content-Range", "bytes */" + std::to_string(size));
+        self().send_header("Content-Length", "0");
+        self().end_headers();
+        return {};
+    }
+    const bool partial = range.kind == range_kind::single;
+    const std::uint64_t offset = partial ? range.first : 0;
+    const std::uint64_t length = partial ? range.last - range.first + 1 : size;
+    self().send_response(partial ? 206 : 200);
+    self().send_header("Content-type", ctype);
+    self().send_header("Content-Length", std::to_string(length));
+    if (partial)
+        self().send_header("Content-Range", "bytes " + std::to_string(range.first) + "-" +
+                                                std::to_string(range.last) + "/" +
+                                                std::to_string(size));
+    self().send_header("Last-Modified", self().date_time_string(mtime));
+    self().send_header("ETag", etag);
+    self().send_header("Accept-Ranges", "bytes");
+    self().end_headers();
+    return response_body::file(std::move(fd), offset, length);
+}
+
+template <class Derived>
+response_body SimpleRequestHandler<Derived>::list_directory(const std::string& path) {
+    const auto entries = read_directory(path);
+    if (!entries) {
+        self().send_error(404, "No permission to list directory");
+        return {};
+    }
+    const std::string display = html_escape(utf8_or_replacement(percent_decode(this->path)), false);
+    std::string page = render_directory_listing(display, *entries);
+    self().send_response(200);
+    self().send_header("Content-type", "text/html; charset=utf-8");
+    self().send_header("Content-Length", std::to_string(page.size()));
+    self().end_headers();
+    return response_body::memory(std::move(page));
+}
+
+} // namespace cgihttp
+// ---- end cgihttp/simple_request_handler.hpp ----
+
+#include <chrono>
+#include <climits>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace cgihttp {
+namespace detail {
+
+/// The host of a socket's local address ("" when unknown); SERVER_ADDR.
+inline std::string local_host(int fd) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    char text[INET6_ADDRSTRLEN] = {};
+    if (fd < 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return {};
+    if (addr.ss_family == AF_INET)
+        ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in&>(addr).sin_addr, text, sizeof text);
+    else if (addr.ss_family == AF_INET6) {
+        const auto& a6 = reinterpret_cast<sockaddr_in6&>(addr).sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(&a6))
+            ::inet_ntop(AF_INET, &a6.s6_addr[12], text, sizeof text);
+        else
+            ::inet_ntop(AF_INET6, &a6, text, sizeof text);
+    }
+    return text;
+}
+
+/// A file to hold a request body: anonymous (O_TMPFILE) in $TMPDIR or /tmp.
+inline unique_fd make_spool_file() {
+    const char* dir = std::getenv("TMPDIR");
+    if (!dir || !*dir) dir = "/tmp";
+    unique_fd fd(::open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    if (!fd) {
+        std::string name = std::string(dir) + "/cgihttp-body-XXXXXX";
+        fd.reset(::mkostemp(name.data(), O_CLOEXEC));
+        if (fd) ::unlink(name.c_str());
+    }
+    if (!fd) throw std::system_error(errno, std::system_category(), "temporary file for a body");
+    return fd;
+}
+
+/// /dev/null, opened once: the stdin of scripts without a request body.
+inline int dev_null() {
+    static const int fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    return fd;
+}
+
+/// The absolute path of an executable found in $PATH (or the name, if it has a '/').
+inline std::string find_program(const std::string& name) {
+    if (name.find('/') != std::string::npos) return name;
+    const char* path = std::getenv("PATH");
+    std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+    while (true) {
+        const std::size_t colon = dirs.find(':');
+        std::string candidate(dirs.substr(0, colon));
+        candidate += "/" + name;
+        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+        if (colon == std::string_view::npos) return name;
+        dirs.remove_prefix(colon + 1);
+    }
+}
+
+/// A counting semaphore with a timed wait: the cap on scripts running at once.
+class script_slots {
+public:
+    /// Takes a slot, waiting up to `timeout`; false when none freed in time.
+    bool acquire(std::size_t limit, std::chrono::milliseconds timeout) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (limit == 0 || used_ < limit) {
+            ++used_;
+            return true;
+        }
+        blocking_scope waiting;
+        if (!freed_.wait_for(lock, timeout, [&] { return used_ < limit; })) return false;
+        ++used_;
+        return true;
+    }
+    void release() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            --used_;
+        }
+        freed_.notify_one();
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable freed_;
+    std::size_t used_ = 0;
+};
+
+} // namespace detail
+
+template <class Derived>
+class CGIRequestHandler : public SimpleRequestHandler<Derived> {
+    using simple = SimpleRequestHandler<Derived>;
+
+public:
+    // ---- Class attributes: redefine in Derived ----
+
+    /// Directories whose files are run, not served; Python's cgi_directories.
+    static inline const std::vector<std::string> cgi_directories = {"/cgi-bin", "/htbin"};
+    /// Suffix to interpreter ({".py", "python3"}, {".php", "php-cgi"}): such scripts need
+    /// not be executable (lighttpd's cgi.assign). Empty: every script must be executable.
+    static inline const std::unordered_map<std::string, std::string> cgi_interpreters = {};
+    /// The user scripts run as when the server runs as root (its group too; supplementary
+    /// groups are dropped). Python uses nobody's uid only.
+    static constexpr std::string_view cgi_user = "nobody";
+    /// How long a script may run; then its process group is killed (504 if nothing was sent).
+    static constexpr std::chrono::milliseconds cgi_timeout{60000};
+    /// How long to wait for a script's output to end once the script has exited.
+    static constexpr std::chrono::milliseconds cgi_exit_grace{2000};
+    /// Most scripts running at once (0: no limit); more requests wait for a slot.
+    static constexpr std::size_t max_cgi_processes = 64;
+    /// How long a request waits for a slot before 503 (with Retry-After).
+    static constexpr std::chrono::milliseconds cgi_queue_timeout{10000};
+    /// Largest header block a script may write.
+    static constexpr std::size_t max_cgi_header_bytes = default_max_cgi_header_bytes;
+    /// Local redirects (Location: /path) followed for one request before giving up (500).
+    static constexpr int max_local_redirects = 8;
+    /// false: Python's pass-through ("200 Script output follows", the script's output copied
+    /// as it is, connection closed after), for scripts that depend on it.
+    static constexpr bool cgi_parse_headers = true;
+
+    /// (directory, rest) of the last path is_cgi() accepted; Python's cgi_info.
+    std::pair<std::string, std::string> cgi_info;
+
+    // ---- Python's methods ----
+
+    /// Runs a script; only scripts accept POST. Python's do_POST().
+    void do_POST() {
+        if (self().is_cgi())
+            self().run_cgi();
+        else
+            self().send_error(501, "Can only POST to CGI scripts");
+    }
+
+    /// Runs a script for GET and HEAD, or serves a file; Python's send_head().
+    response_body send_head() {
+        if (self().is_cgi()) {
+            self().run_cgi();
+            return {};
+        }
+        return simple::send_head();
+    }
+
+    /// Whether the path is under one of cgi_directories (sets cgi_info); Python's is_cgi().
+    /// A path climbing above the root is collapsed at the root, as translate_path() does
+    /// (Python raises IndexError): the file served and the script run are decided on the
+    /// same path, so "/cgi-bin/../../cgi-bin/x" cannot fetch a script's source.
+    bool is_cgi() {
+        const auto collapsed = url_collapse_path(this->path, true);
+        const auto found = find_cgi_directory(
+            *collapsed, detail::class_attribute(self(), &Derived::cgi_directories));
+        if (found) cgi_info = *found;
+        return found.has_value();
+    }
+
+    /// Whether a file may be executed (access(X_OK)); Python's is_executable().
+    bool is_executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
+
+    /// Whether a name ends in .py or .pyw; Python's is_python(). Like Python 3 on POSIX,
+    /// nothing here depends on it (scripts must be executable or have an interpreter).
+    bool is_python(std::string_view path) {
+        std::string ext(path_extension(path));
+        for (char& c : ext)
+            c = detail::to_lower(c);
+        return ext == ".py" || ext == ".pyw";
+    }
+
+    /// Runs the script cgi_info names and answers with its output; Python's run_cgi().
+    void run_cgi();
+
+    // ---- Beyond Python ----
+
+    /// Called with each script's environment before it starts; remove or add variables
+    /// here (the server's whole environment is passed on by default, as in Python).
+    void filter_cgi_environment(cgi_environment& env) { (void)env; }
+
+protected:
+    using simple::self;
+
+private:
+    class output; // maps a script's output onto the HTTP response
+    friend class output;
+
+    cgi_environment make_environment(const cgi_script_path& parts, const std::string& scriptfile,
+                                     std::string_view body_length);
+    detail::unique_fd spool_body(std::uint64_t& length);
+    static detail::script_slots& slots() {
+        static detail::script_slots instance;
+        return instance;
+    }
+
+    int redirect_depth_ = 0;
+};
+
+// ---- The script's output as an HTTP response ----
+
+template <class Derived>
+class CGIRequestHandler<Derived>::output final : public cgi_output_sink {
+public:
+    enum class mode { parsed, nph, pass_through };
+
+    output(CGIRequestHandler& handler, mode m, std::string script_name)
+        : h_(handler), mode_(m), script_(std::move(script_name)),
+          parser_(detail::class_attribute(handler.self(), &Derived::max_cgi_header_bytes)),
+          head_only_(handler.command == "HEAD") {}
+
+    void on_output(std::string_view data) override {
+        produced_ = true;
+        if (mode_ != mode::parsed) {
+            if (mode_ == mode::nph && !started_) log_nph_status(data);
+            started_ = true;
+            h_.wfile().write(data); // raw, as Python does (HEAD included)
+            return;
+        }
+        if (!parsed_) {
+            head_.append(data); // the unparsed rest of the header block, then new output
+            std::size_t consumed = 0;
+            const auto r = parser_.feed(head_, consumed);
+            if (r == cgi_response_parser::result::need_more) {
+                head_.erase(0, consumed);
+                return;
+            }
+            if (r == cgi_response_parser::result::error) {
+                failed_ = true;
+                parsed_ = true;
+                return;
+            }
+            parsed_ = true;
+            const std::string rest = head_.substr(consumed);
+            head_.clear();
+            start_response();
+            data = rest;
+            body(data);
+            return;
+        }
+        body(data);
+    }
+
+    void on_output_pause() override {
+        if (started_) h_.wfile().flush();
+    }
+
+    void on_error_line(std::string_view line) override {
+        h_.self().log_error("CGI script " + script_ + ": " + std::string(line));
+    }
+
+    /// After a completed run: the end of a chunked body, or the error for a script that
+    /// gave no valid header block. Returns a local redirect's target, if that is the answer.
+    std::optional<std::string> finish() {
+        if (mode_ != mode::parsed) {
+            h_.close_connection = true;
+            return std::nullopt;
+        }
+        if (!parsed_ || failed_) {
+            h_.self().log_error("CGI script " + script_ + ": " +
+                                (failed_     ? parser_.error()
+                                 : produced_ ? std::string("incomplete header block")
+                                             : std::string("no output")));
+            h_.self().send_error(502, "Bad Gateway", "The CGI script's response was invalid");
+            return std::nullopt;
+        }
+        const cgi_response& r = parser_.response();
+        if (r.kind == cgi_response_kind::local_redirect) return r.location;
+        if (chunked_) h_.wfile().write("0\r\n\r\n");
+        if (remaining_ && *remaining_ > 0) {
+            h_.self().log_error("CGI script " + script_ +
+                                ": output shorter than its Content-Length");
+            h_.close_connection = true; // the client can tell the body is cut
+        }
+        return std::nullopt;
+    }
+
+    /// Whether anything was sent to the client (a status line or output).
+    bool started() const noexcept { return started_; }
+
+private:
+    void start_response() {
+        const cgi_response& r = parser_.response();
+        if (failed_ || r.kind == cgi_response_kind::local_redirect) return;
+        started_ = true;
+        auto& self = h_.self();
+        self.send_response(r.status, r.reason.empty() ? std::nullopt
+                                                      : std::optional<std::string_view>(r.reason));
+        for (const auto& [name, value] : r.fields)
+            if (!detail::iequals(name, "Server") && !detail::iequals(name, "Date"))
+                self.send_header(name, value);
+        no_body_ = head_only_ || status_forbids_body(r.status);
+        if (r.content_length) {
+            remaining_ = r.content_length;
+            self.send_header("Content-Length", std::to_string(*r.content_length));
+        } else if (!no_body_ && h_.request_version_number() >= http_version{1, 1} &&
+                   !h_.close_connection) {
+            chunked_ = true; // keep the connection usable without knowing the length
+            self.send_header("Transfer-Encoding", "chunked");
+        }
+        self.end_headers();
+    }
+
+    void body(std::string_view data) {
+        if (data.empty() || no_body_ || failed_ ||
+            parser_.response().kind == cgi_response_kind::local_redirect)
+            return;
+        if (remaining_) {
+            if (data.size() > *remaining_) {
+                if (!overflow_logged_)
+                    h_.self().log_error("CGI script " + script_ +
+                                        ": output longer than its Content-Length, cut");
+                overflow_logged_ = true;
+                data = data.substr(0, std::size_t(*remaining_));
+            }
+            *remaining_ -= data.size();
+        }
+        if (chunked_) {
+            char size[24];
+            std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+            h_.wfile().write(size);
+            h_.wfile().write(data);
+            h_.wfile().write("\r\n");
+        } else {
+            h_.wfile().write(data);
+        }
+    }
+
+    /// An nph- script writes its own status line: log its code as send_response() would.
+    void log_nph_status(std::string_view data) {
+        const std::size_t space = data.find(' ');
+        const auto code = space == std::string_view::npos
+                              ? std::nullopt
+                              : detail::parse_decimal(data.substr(space + 1, 3));
+        h_.self().log_request(code ? static_cast<int>(*code) : 0);
+    }
+
+    CGIRequestHandler& h_;
+    mode mode_;
+    std::string script_;
+    cgi_response_parser parser_;
+    std::string head_;
+    std::optional<std::uint64_t> remaining_;
+    bool head_only_;
+    bool produced_ = false;
+    bool parsed_ = false;
+    bool failed_ = false;
+    bool started_ = false;
+    bool chunked_ = false;
+    bool no_body_ = false;
+    bool overflow_logged_ = false;
+};
+
+// ---- Definitions ----
+
+template <class Derived>
+detail::unique_fd CGIRequestHandler<Derived>::spool_body(std::uint64_t& length) {
+    detail::unique_fd file = detail::make_spool_file();
+    char buffer[32 * 1024];
+    length = 0;
+    for (std::size_t n; (n = this->rfile().read_some(buffer, sizeof buffer)) > 0;) {
+        for (std::size_t done = 0; done < n;) {
+            const ssize_t put = ::write(file.get(), buffer + done, n - done);
+            if (put < 0 && errno == EINTR) continue;
+            if (put <= 0)
+                throw std::system_error(errno, std::system_category(), "writing a request body");
+            done += std::size_t(put);
+        }
+        length += n;
+    }
+    ::lseek(file.get(), 0, SEEK_SET);
+    return file;
+}
+
+template <class Derived>
+cgi_environment CGIRequestHandler<Derived>::make_environment(const cgi_script_path& parts,
+                                                             const std::string& scriptfile,
+                                                             std::string_view body_length) {
+    cgi_environment env(server_environment());
+    const server_info* srv = this->server;
+    env.set("SERVER_SOFTWARE", self().version_string());
+    env.set("SERVER_NAME", srv ? std::string_view(srv->server_name) : std::string_view{});
+    env.set("GATEWAY_INTERFACE", "CGI/1.1");
+    // RFC 3875 4.1.16: the request's protocol (Python gives the server's protocol_version).
+    env.set("SERVER_PROTOCOL", this->request_version);
+    env.set("SERVER_PORT", std::to_string(srv ? srv->server_port : 0));
+    env.set("REQUEST_METHOD", this->command);
+    if (!parts.path_info.empty()) {
+        env.set("PATH_INFO", percent_decode(parts.path_info));
+        env.set("PATH_TRANSLATED", self().translate_path(parts.path_info));
+    } else {
+        env.set("PATH_INFO", "");
+    }
+    env.set("SCRIPT_NAME", parts.script_name);
+    env.set("QUERY_STRING", parts.query);
+    env.set("REMOTE_ADDR", this->client_address.host);
+    env.set("REMOTE_PORT", std::to_string(this->client_address.port));
+    if (const auto authorization = this->headers.get("Authorization")) {
+        const std::string_view value = detail::trim_ows(*authorization);
+        const std::size_t space = value.find(' ');
+        if (space != std::string_view::npos) {
+            const std::string_view scheme = value.substr(0, space);
+            env.set("AUTH_TYPE", scheme);
+            if (detail::iequals(scheme, "Basic")) {
+                const auto decoded = base64_decode(detail::trim_ows(value.substr(space + 1)));
+                if (decoded && decoded->find(':') != std::string::npos) // RFC 7617: first ':'
+                    env.set("REMOTE_USER", decoded->substr(0, decoded->find(':')));
+            }
+        }
+    }
+    if (const auto type = this->headers.get("Content-Type"); type && redirect_depth_ == 0)
+        env.set("CONTENT_TYPE", *type);
+    env.set("CONTENT_LENGTH", body_length);
+    env.add_request_headers(this->headers);
+    // Python joins Accept fields with "," and defaults these to empty strings.
+    const auto accepts = this->headers.get_all("Accept");
+    std::string accept;
+    for (const auto a : accepts)
+        accept += (accept.empty() ? "" : ",") + std::string(a);
+    env.set("HTTP_ACCEPT", accept);
+    for (const char* name : {"REMOTE_HOST", "HTTP_USER_AGENT", "HTTP_COOKIE", "HTTP_REFERER"})
+        env.set_default(name, "");
+    // What real scripts (PHP among them) expect beyond RFC 3875.
+    env.set("REQUEST_URI", this->path);
+    env.set("SCRIPT_FILENAME", scriptfile);
+    env.set("DOCUMENT_ROOT", this->served_directory());
+    env.set("SERVER_ADDR", detail::local_host(this->connection_stream().native_handle()));
+    env.set("REQUEST_SCHEME", "http");
+    env.set("REDIRECT_STATUS", "200");
+    self().filter_cgi_environment(env);
+    return env;
+}
+
+template <class Derived>
+void CGIRequestHandler<Derived>::run_cgi() {
+    const auto is_directory = [&](const std::string& url_path) {
+        struct stat st {};
+        return ::stat(self().translate_path(url_path).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    };
+    const cgi_script_path parts = split_cgi_path(cgi_info.first, cgi_info.second, is_directory);
+    std::string scriptfile = self().translate_path(parts.script_name);
+    const std::string shown = "(" + detail::python_repr(parts.script_name) + ")";
+    if (scriptfile.find('\0') != std::string::npos) {
+        self().send_error(400, "Bad request path");
+        return;
+    }
+    // Classify without reading: a script may be executable but not readable.
+    detail::unique_fd probe = this->open_path(scriptfile, true);
+    struct stat st {};
+    if (!probe || ::fstat(probe.get(), &st) != 0) {
+        self().send_error(404, "No such CGI script " + shown);
+        return;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        self().send_error(403, "CGI script is not a plain file " + shown);
+        return;
+    }
+    std::string ext(path_extension(scriptfile));
+    for (char& c : ext)
+        c = detail::to_lower(c);
+    const auto& interpreters = detail::class_attribute(self(), &Derived::cgi_interpreters);
+    const auto interpreter = interpreters.find(ext);
+    if (interpreter == interpreters.end() && !self().is_executable(scriptfile)) {
+        self().send_error(403, "CGI script is not executable " + shown);
+        return;
+    }
+    if (scriptfile.front() != '/') { // the script runs in its own directory
+        char cwd[PATH_MAX];
+        if (::getcwd(cwd, sizeof cwd)) scriptfile = std::string(cwd) + "/" + scriptfile;
+    }
+
+    std::optional<detail::run_as_user> run_as;
+    if (::geteuid() == 0) {
+        const std::string user(detail::string_attribute(self(), &Derived::cgi_user));
+        run_as = detail::lookup_user(user);
+        if (!run_as) {
+            self().log_error("CGI user " + user + " does not exist: refusing to run as root");
+            self().send_error(500, "CGI user not found");
+            return;
+        }
+    }
+
+    // The body: streamed from a socket while the script runs; a chunked body (whose length
+    // the script must know) or one from a stream that cannot be polled is spooled first.
+    const int client_fd = this->connection_stream().native_handle();
+    const body_framing_kind framing = this->rfile().framing();
+    const bool stream_body = framing == body_framing_kind::length && client_fd >= 0;
+    std::string body_length; // CONTENT_LENGTH: empty without a body, as in Python
+    detail::unique_fd spooled;
+    if (stream_body) {
+        body_length = std::to_string(this->rfile().content_length());
+    } else if (framing != body_framing_kind::none) {
+        std::uint64_t length = 0;
+        spooled = spool_body(length);
+        body_length = std::to_string(length);
+    }
+
+    const std::string script_base = scriptfile.substr(scriptfile.rfind('/') + 1);
+    const bool nph = script_base.rfind("nph-", 0) == 0;
+    const bool parse = detail::class_attribute(self(), &Derived::cgi_parse_headers);
+    const auto mode = nph     ? output::mode::nph
+                      : parse ? output::mode::parsed
+                              : output::mode::pass_through;
+
+    std::vector<std::string> args;
+    std::string program = scriptfile;
+    if (interpreter != interpreters.end()) {
+        program = detail::find_program(interpreter->second);
+        args.push_back(interpreter->second);
+        args.push_back(scriptfile);
+    } else {
+        args.push_back(script_base);
+    }
+    for (std::string& word : isindex_arguments(parts.query))
+        args.push_back(std::move(word));
+    const cgi_environment env = make_environment(parts, scriptfile, body_length);
+    const std::vector<std::string> env_entries = env.entries();
+    std::vector<char*> argv;
+    for (std::string& a : args)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<char*> envp;
+    for (const std::string& e : env_entries)
+        envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    const std::string directory = scriptfile.substr(0, scriptfile.rfind('/'));
+
+    detail::script_slots& pool = slots();
+    if (!pool.acquire(detail::class_attribute(self(), &Derived::max_cgi_processes),
+                      detail::class_attribute(self(), &Derived::cgi_queue_timeout))) {
+        self().log_error("CGI script " + parts.script_name + ": too many scripts running");
+        self().send_response(503);
+        self().send_header("Retry-After", "1");
+        self().send_header("Content-Length", "0");
+        self().end_headers();
+        return;
+    }
+    struct slot_release {
+        detail::script_slots& pool;
+        ~slot_release() { pool.release(); }
+    } release{pool};
+
+    std::optional<cgi_process> process;
+    try {
+        detail::pipe_pair in;
+        if (stream_body) {
+            in = detail::make_pipe();
+            ::fcntl(in.write.get(), F_SETFL, O_NONBLOCK); // never block the pump on stdin
+        }
+        detail::pipe_pair out = detail::make_pipe();
+        detail::pipe_pair err = detail::make_pipe();
+        detail::spawn_spec spec;
+        spec.program = program.c_str();
+        spec.argv = argv.data();
+        spec.envp = envp.data();
+        spec.working_directory = directory.c_str();
+        spec.stdin_fd = stream_body ? in.read.get() : spooled ? spooled.get() : detail::dev_null();
+        spec.stdout_fd = out.write.get();
+        spec.stderr_fd = err.write.get();
+        spec.run_as = run_as;
+        detail::spawn_error failure;
+        const pid_t pid = detail::spawn(spec, failure);
+        if (pid < 0) {
+            self().log_error("CGI script " + parts.script_name + ": " + failure.step + ": " +
+                             std::strerror(failure.error));
+            const bool denied = failure.error == EACCES || failure.error == EPERM;
+            const bool exhausted = failure.error == EAGAIN || failure.error == ENOMEM;
+            self().send_error(denied      ? 403
+                              : exhausted ? 503
+                                          : 500,
+                              denied ? "CGI script is not executable " + shown
+                                     : "CGI script could not be started");
+            return;
+        }
+        process.emplace(detail::child_process(pid), std::move(in.write), std::move(out.read),
+                        std::move(err.read));
+    } catch (const std::system_error& e) { // out of descriptors or processes
+        self().log_error("CGI script " + parts.script_name + ": " + e.what());
+        self().send_error(503, "Too many open files or processes");
+        return;
+    }
+
+    output sink(*this, mode, parts.script_name);
+    if (mode == output::mode::pass_through) {
+        self().send_response(200, "Script output follows");
+        self().flush_headers();
+    }
+    cgi_body_feed feed;
+    if (stream_body)
+        feed = {&this->rfile(), &this->connection_input(), client_fd};
+    else
+        feed.client_fd = client_fd;
+    const auto deadline =
+        std::chrono::steady_clock::now() + detail::class_attribute(self(), &Derived::cgi_timeout);
+    const cgi_outcome outcome = process->run(
+        sink, feed, deadline, detail::class_attribute(self(), &Derived::cgi_exit_grace));
+    const int status = process->child().status();
+    if (process->child().reaped() && WIFEXITED(status) && WEXITSTATUS(status) != 0)
+        self().log_error("CGI script " + parts.script_name + " exit code " +
+                         std::to_string(WEXITSTATUS(status)));
+    else if (process->child().reaped() && WIFSIGNALED(status))
+        self().log_error("CGI script " + parts.script_name + " killed by signal " +
+                         std::to_string(WTERMSIG(status)));
+    process.reset(); // kills what is left of the group and reaps
+
+    if (outcome == cgi_outcome::client_gone) {
+        self().log_error("CGI script " + parts.script_name + ": the client went away");
+        this->close_connection = true;
+        return;
+    }
+    if (outcome == cgi_outcome::timed_out) {
+        self().log_error("CGI script " + parts.script_name + ": time limit reached, killed");
+        if (sink.started())
+            this->close_connection = true;
+        else
+            self().send_error(504, "CGI script timed out");
+        return;
+    }
+    const std::optional<std::string> redirect = sink.finish();
+    if (!redirect) return;
+    if (++redirect_depth_ > detail::class_attribute(self(), &Derived::max_local_redirects)) {
+        redirect_depth_ = 0;
+        self().send_error(500, "Too many local redirects");
+        return;
+    }
+    // RFC 3875 6.2.2: serve the new path as a GET, the original body dropped (the
+    // connection closes if too much of it is left to read).
+    if (!this->rfile().discard(detail::class_attribute(self(), &Derived::max_discarded_body)))
+        this->close_connection = true;
+    this->command = "GET";
+    this->path = *redirect;
+    this->rfile().reset(&this->connection_input(), body_framing{});
+    self().do_GET();
+    redirect_depth_ = 0;
+}
+
+} // namespace cgihttp
+// ---- end cgihttp/cgi_request_handler.hpp ----
 // ---- begin cgihttp/server.hpp ----
 // cgihttp/server.hpp - server<Handler>: the default Asio server loop. Listens, accepts, and
 // runs each connection's requests through a Handler on a small pool of threads.
@@ -3377,1167 +6074,4 @@ private:
 
 } // namespace cgihttp
 // ---- end cgihttp/server.hpp ----
-// ---- begin cgihttp/simple_request_handler.hpp ----
-// cgihttp/simple_request_handler.hpp - SimpleRequestHandler<Derived>: serves files and
-// directory listings from a directory, with validators, conditional requests and ranges.
-// Python counterpart: http.server.SimpleHTTPRequestHandler (Python 3.11).
-
-// ---- begin cgihttp/conditional.hpp ----
-// cgihttp/conditional.hpp - validators of a file (ETag, Last-Modified) and the conditional
-// request headers that use them (RFC 9110 section 13).
-// Python counterpart: the If-Modified-Since check in SimpleHTTPRequestHandler.send_head().
-
-
-#include <cstdint>
-#include <cstdio>
-#include <ctime>
-#include <string>
-#include <string_view>
-
-#include <sys/stat.h>
-
-namespace cgihttp {
-
-/// A strong entity tag for a file: inode, size and modification time to the nanosecond,
-/// so that any write the file system can see changes it.
-inline std::string file_etag(const struct stat& st) {
-    char buf[80];
-    std::snprintf(buf, sizeof buf, "\"%llx-%llx-%llx%09ld\"",
-                  static_cast<unsigned long long>(st.st_ino),
-                  static_cast<unsigned long long>(st.st_size),
-                  static_cast<unsigned long long>(st.st_mtim.tv_sec), st.st_mtim.tv_nsec);
-    return buf;
-}
-
-namespace detail {
-/// Calls f(tag, weak) for each entity-tag of an If-None-Match / If-Match list; the tag keeps
-/// its quotes. Stops (and returns true) when f returns true.
-template <class F>
-bool any_entity_tag(std::string_view list, F&& f) {
-    return !for_each_list_element(list, [&](std::string_view element) {
-        const bool weak = element.substr(0, 2) == "W/";
-        if (weak) element.remove_prefix(2);
-        return !f(element, weak);
-    });
-}
-} // namespace detail
-
-/// If-None-Match: true when `etag` matches the list under weak comparison (or the list is
-/// "*"), i.e. when a GET or HEAD should be answered 304.
-inline bool if_none_match(std::string_view list, std::string_view etag) {
-    if (detail::trim_ows(list) == "*") return true;
-    return detail::any_entity_tag(list, [&](std::string_view tag, bool) { return tag == etag; });
-}
-
-/// If-Modified-Since: true when the header is a valid date and the file was not modified
-/// after it (compared in whole seconds, as Last-Modified carries them).
-inline bool not_modified_since(std::string_view header, std::time_t mtime) {
-    const auto since = parse_http_date(header);
-    return since && mtime <= *since;
-}
-
-/// If-Range: true when the range may be served, i.e. the validator is the file's strong
-/// ETag, or a date equal to its Last-Modified (RFC 9110 section 13.1.5).
-inline bool if_range_matches(std::string_view value, std::string_view etag, std::time_t mtime) {
-    value = detail::trim_ows(value);
-    if (value.substr(0, 2) == "W/") return false; // weak tags never match strongly
-    if (!value.empty() && value.front() == '"') return value == etag;
-    const auto date = parse_http_date(value);
-    return date && *date == mtime;
-}
-
-} // namespace cgihttp
-// ---- end cgihttp/conditional.hpp ----
-// ---- begin cgihttp/detail/filesystem.hpp ----
-// cgihttp/detail/filesystem.hpp - opening files to serve, optionally refusing any path that
-// resolves outside the served directory.
-
-// ---- begin cgihttp/detail/unique_fd.hpp ----
-// cgihttp/detail/unique_fd.hpp - an owned file descriptor, closed exactly once.
-
-#include <utility>
-
-#include <unistd.h>
-
-namespace cgihttp::detail {
-
-/// Owns a file descriptor (-1 for none) and closes it on destruction.
-class unique_fd {
-public:
-    unique_fd() noexcept = default;
-    explicit unique_fd(int fd) noexcept : fd_(fd) {}
-    unique_fd(unique_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    unique_fd& operator=(unique_fd&& other) noexcept {
-        if (this != &other) reset(std::exchange(other.fd_, -1));
-        return *this;
-    }
-    unique_fd(const unique_fd&) = delete;
-    unique_fd& operator=(const unique_fd&) = delete;
-    ~unique_fd() { reset(); }
-
-    int get() const noexcept { return fd_; }
-    explicit operator bool() const noexcept { return fd_ >= 0; }
-
-    /// Closes the current descriptor (if any) and owns `fd` instead.
-    void reset(int fd = -1) noexcept {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = fd;
-    }
-
-    /// Gives up ownership.
-    int release() noexcept { return std::exchange(fd_, -1); }
-
-private:
-    int fd_ = -1;
-};
-
-} // namespace cgihttp::detail
-// ---- end cgihttp/detail/unique_fd.hpp ----
-
-#include <cerrno>
-#include <climits>
-#include <cstdlib>
-#include <string>
-#include <string_view>
-
-#include <fcntl.h>
-#include <linux/openat2.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-namespace cgihttp::detail {
-
-/// True when `path` is `root` or lies below it, compared component-wise as text.
-inline bool path_is_within(std::string_view path, std::string_view root) noexcept {
-    while (root.size() > 1 && root.back() == '/')
-        root.remove_suffix(1);
-    if (path.substr(0, root.size()) != root) return false;
-    return path.size() == root.size() || path[root.size()] == '/' || root == "/";
-}
-
-/// Opens `path` read-only. Never blocks on a FIFO or device (O_NONBLOCK) and never becomes a
-/// controlling terminal. With `root` set, the path must lie below it and resolve below it:
-/// no symbolic link or ".." may lead out (openat2 RESOLVE_BENEATH, race-free; realpath() on
-/// kernels before 5.6). With `path_only`, opens with O_PATH: enough to fstat() a directory
-/// the server may not read. On failure returns an empty unique_fd with errno set (EXDEV for
-/// a path leading outside).
-inline unique_fd open_for_reading(const std::string& path, const std::string* root = nullptr,
-                                  bool path_only = false) {
-    const int flags = path_only ? O_PATH | O_CLOEXEC : O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
-    if (!root) return unique_fd(::open(path.c_str(), flags));
-    if (!path_is_within(path, *root)) {
-        errno = EXDEV;
-        return {};
-    }
-    std::string relative = path.substr(root->size());
-    relative.erase(0, relative.find_first_not_of('/'));
-    if (relative.empty()) relative = ".";
-    const unique_fd root_fd(::open(root->c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!root_fd) return {};
-    open_how how{};
-    how.flags = flags;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-    const long fd = ::syscall(SYS_openat2, root_fd.get(), relative.c_str(), &how, sizeof how);
-    if (fd >= 0 || errno != ENOSYS) return unique_fd(static_cast<int>(fd));
-    char resolved_root[PATH_MAX];
-    char resolved[PATH_MAX];
-    if (!::realpath(root->c_str(), resolved_root) || !::realpath(path.c_str(), resolved)) return {};
-    if (!path_is_within(resolved, resolved_root)) {
-        errno = EXDEV;
-        return {};
-    }
-    return unique_fd(::open(resolved, flags));
-}
-
-} // namespace cgihttp::detail
-// ---- end cgihttp/detail/filesystem.hpp ----
-// ---- begin cgihttp/directory_listing.hpp ----
-// cgihttp/directory_listing.hpp - reading a directory and rendering Python 3's listing page.
-// Python counterpart: SimpleHTTPRequestHandler.list_directory().
-
-// ---- begin cgihttp/url.hpp ----
-// cgihttp/url.hpp - request targets: percent-decoding and -encoding, splitting, and mapping
-// a URL path onto the served directory without ever leaving it.
-// Python counterpart: urllib.parse.unquote/quote/urlsplit/urlunsplit, posixpath.normpath,
-// SimpleHTTPRequestHandler.translate_path().
-
-
-#include <cstddef>
-#include <string>
-#include <string_view>
-#include <vector>
-
-namespace cgihttp {
-
-namespace detail {
-constexpr int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-} // namespace detail
-
-/// Decodes %XX escapes to bytes; a '%' not followed by two hex digits stays as it is
-/// (Python's urllib.parse.unquote_to_bytes).
-inline std::string percent_decode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size()) {
-            const int hi = detail::hex_value(s[i + 1]);
-            const int lo = detail::hex_value(s[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out.push_back(static_cast<char>(hi * 16 + lo));
-                i += 2;
-                continue;
-            }
-        }
-        out.push_back(s[i]);
-    }
-    return out;
-}
-
-/// Percent-encodes every byte except ASCII letters, digits, "_.-~" and those in `safe`
-/// (Python's urllib.parse.quote(s, safe='/')).
-inline std::string percent_encode(std::string_view bytes, std::string_view safe = "/") {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(bytes.size());
-    for (const char c : bytes) {
-        const auto u = static_cast<unsigned char>(c);
-        const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                                (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-' ||
-                                c == '~';
-        if (unreserved || (u < 0x80 && safe.find(c) != std::string_view::npos)) {
-            out.push_back(c);
-        } else {
-            out.push_back('%');
-            out.push_back(hex[u >> 4]);
-            out.push_back(hex[u & 0xf]);
-        }
-    }
-    return out;
-}
-
-/// Replaces bytes that are not valid UTF-8 by U+FFFD, as Python's decode(errors='replace')
-/// does, so that a page declared UTF-8 stays valid.
-inline std::string utf8_or_replacement(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size();) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        std::size_t len = c < 0x80                   ? 1
-                          : (c >= 0xC2 && c <= 0xDF) ? 2
-                          : (c >= 0xE0 && c <= 0xEF) ? 3
-                          : (c >= 0xF0 && c <= 0xF4) ? 4
-                                                     : 0;
-        bool valid = len != 0 && i + len <= s.size();
-        for (std::size_t k = 1; valid && k < len; ++k)
-            valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-        if (valid && len >= 3) { // no overlongs, surrogates or code points past U+10FFFF
-            const auto c1 = static_cast<unsigned char>(s[i + 1]);
-            valid = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0) &&
-                    !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
-        }
-        if (valid) {
-            out.append(s.substr(i, len));
-            i += len;
-        } else {
-            out += "\xEF\xBF\xBD";
-            ++i;
-        }
-    }
-    return out;
-}
-
-/// The five parts of a URL, as Python's urllib.parse.urlsplit() finds them; views into the
-/// split string. `has_query`/`has_fragment` tell an empty part from an absent one.
-struct url_parts {
-    std::string_view scheme;
-    std::string_view netloc;
-    std::string_view path;
-    std::string_view query;
-    std::string_view fragment;
-};
-
-/// Splits like Python's urlsplit (scheme lower-casing aside): scheme only when the text
-/// before the first ':' is a valid scheme, netloc after a leading "//".
-constexpr url_parts url_split(std::string_view url) noexcept {
-    url_parts parts;
-    const std::size_t colon = url.find(':');
-    if (colon != std::string_view::npos && colon > 0 &&
-        ((url[0] >= 'a' && url[0] <= 'z') || (url[0] >= 'A' && url[0] <= 'Z'))) {
-        bool scheme_chars = true;
-        for (const char c : url.substr(0, colon))
-            scheme_chars =
-                scheme_chars && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                                 (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.');
-        if (scheme_chars) {
-            parts.scheme = url.substr(0, colon);
-            url.remove_prefix(colon + 1);
-        }
-    }
-    if (url.substr(0, 2) == "//") {
-        const std::size_t end = url.find_first_of("/?#", 2);
-        parts.netloc =
-            url.substr(2, end == std::string_view::npos ? std::string_view::npos : end - 2);
-        url.remove_prefix(end == std::string_view::npos ? url.size() : end);
-    }
-    if (const std::size_t hash = url.find('#'); hash != std::string_view::npos) {
-        parts.fragment = url.substr(hash + 1);
-        url = url.substr(0, hash);
-    }
-    if (const std::size_t q = url.find('?'); q != std::string_view::npos) {
-        parts.query = url.substr(q + 1);
-        url = url.substr(0, q);
-    }
-    parts.path = url;
-    return parts;
-}
-
-/// Joins parts like Python's urlunsplit (empty query and fragment are left out).
-inline std::string url_unsplit(const url_parts& parts) {
-    std::string url(parts.path);
-    if (!parts.netloc.empty() || (!parts.scheme.empty() && url.substr(0, 2) != "//")) {
-        if (!url.empty() && url.front() != '/') url.insert(0, "/");
-        url.insert(0, "//" + std::string(parts.netloc));
-    }
-    if (!parts.scheme.empty()) url.insert(0, std::string(parts.scheme) + ":");
-    if (!parts.query.empty()) url += "?" + std::string(parts.query);
-    if (!parts.fragment.empty()) url += "#" + std::string(parts.fragment);
-    return url;
-}
-
-/// Python's posixpath.normpath() as a list of components: "." and empty components go,
-/// ".." removes the previous component and is kept only where nothing precedes it in a
-/// relative path. Whether the path was absolute is returned in `absolute`.
-inline std::vector<std::string_view> normalize_path_components(std::string_view path,
-                                                               bool& absolute) {
-    absolute = !path.empty() && path.front() == '/';
-    std::vector<std::string_view> components;
-    while (!path.empty()) {
-        const std::size_t slash = path.find('/');
-        const std::string_view c = path.substr(0, slash);
-        path.remove_prefix(slash == std::string_view::npos ? path.size() : slash + 1);
-        if (c.empty() || c == ".") continue;
-        if (c != ".." || (!absolute && components.empty()) ||
-            (!components.empty() && components.back() == ".."))
-            components.push_back(c);
-        else if (!components.empty())
-            components.pop_back();
-    }
-    return components;
-}
-
-/// Maps a request target onto a file under `directory`, as Python's translate_path() does:
-/// query and fragment dropped, percent-decoded, normalised, "." and ".." components
-/// dropped, a trailing slash kept. The result cannot name anything outside `directory`
-/// lexically (symbolic links are the file system's business: see the handlers).
-inline std::string translate_request_path(std::string_view directory, std::string_view target) {
-    target = target.substr(0, target.find('?'));
-    target = target.substr(0, target.find('#'));
-    std::string_view trimmed = target;
-    while (!trimmed.empty() && detail::is_space(trimmed.back()))
-        trimmed.remove_suffix(1);
-    const bool trailing_slash = !trimmed.empty() && trimmed.back() == '/';
-    const std::string decoded = percent_decode(target);
-    bool absolute = false;
-    std::string result(directory);
-    for (const std::string_view word : normalize_path_components(decoded, absolute)) {
-        if (word == "." || word == "..") continue;
-        if (!result.empty() && result.back() != '/') result.push_back('/');
-        result.append(word);
-    }
-    if (trailing_slash) result.push_back('/');
-    return result;
-}
-
-} // namespace cgihttp
-// ---- end cgihttp/url.hpp ----
-
-#include <algorithm>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-
-namespace cgihttp {
-
-/// One name in a directory, classified as Python's listing does it.
-struct directory_entry {
-    std::string name;
-    bool is_directory = false; ///< a directory, or a symbolic link to one (os.path.isdir)
-    bool is_symlink = false;   ///< a symbolic link (os.path.islink)
-};
-
-/// The entries of a directory ("." and ".." left out), sorted as Python sorts them
-/// (case-insensitively, ties in directory order); nullopt when it cannot be read. The entry
-/// type from readdir() saves a stat() per entry; links and unknown types are stat()ed.
-inline std::optional<std::vector<directory_entry>> read_directory(const std::string& path) {
-    DIR* dir = ::opendir(path.c_str());
-    if (!dir) return std::nullopt;
-    std::vector<directory_entry> entries;
-    const int dir_fd = ::dirfd(dir);
-    while (const dirent* e = ::readdir(dir)) {
-        const std::string_view name = e->d_name;
-        if (name == "." || name == "..") continue;
-        directory_entry entry{std::string(name)};
-        unsigned char type = e->d_type;
-        struct stat st {};
-        if (type == DT_UNKNOWN && ::fstatat(dir_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-            type = S_ISLNK(st.st_mode) ? DT_LNK : S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
-        entry.is_symlink = type == DT_LNK;
-        entry.is_directory =
-            type == DT_DIR ||
-            (entry.is_symlink && ::fstatat(dir_fd, e->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode));
-        entries.push_back(std::move(entry));
-    }
-    ::closedir(dir);
-    // Lower-cased comparison without copies; UTF-8 byte order is code point order.
-    std::stable_sort(
-        entries.begin(), entries.end(), [](const directory_entry& a, const directory_entry& b) {
-            return std::lexicographical_compare(
-                a.name.begin(), a.name.end(), b.name.begin(), b.name.end(), [](char x, char y) {
-                    return static_cast<unsigned char>(detail::to_lower(x)) <
-                           static_cast<unsigned char>(detail::to_lower(y));
-                });
-        });
-    return entries;
-}
-
-/// Python 3.11's listing page, byte for byte: `display_path` is the already decoded and
-/// escaped request path; names are HTML-escaped, links percent-encoded, directories end in
-/// "/", symbolic links are shown with "@".
-inline std::string render_directory_listing(std::string_view display_path,
-                                            const std::vector<directory_entry>& entries) {
-    const std::string title = "Directory listing for " + std::string(display_path);
-    std::string page = "<!DOCTYPE HTML>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                       "<title>" +
-                       title + "</title>\n</head>\n<body>\n<h1>" + title + "</h1>\n<hr>\n<ul>\n";
-    for (const directory_entry& e : entries) {
-        std::string link = e.name;
-        std::string shown = e.name;
-        if (e.is_directory) {
-            link += '/';
-            shown += '/';
-        }
-        if (e.is_symlink) shown = e.name + '@';
-        page += "<li><a href=\"" + percent_encode(link) + "\">" + html_escape(shown, false) +
-                "</a></li>\n";
-    }
-    page += "</ul>\n<hr>\n</body>\n</html>\n";
-    return page;
-}
-
-} // namespace cgihttp
-// ---- end cgihttp/directory_listing.hpp ----
-// ---- begin cgihttp/mime_types.hpp ----
-// cgihttp/mime_types.hpp - guessing a file's media type from its name.
-// Python counterpart: mimetypes.guess_type() (with /etc/mime.types read as Python does) and
-// SimpleHTTPRequestHandler.guess_type()/extensions_map.
-
-
-#include <algorithm>
-#include <cstddef>
-#include <fstream>
-#include <sstream>
-#include <string>
-#include <string_view>
-#include <unordered_map>
-
-namespace cgihttp {
-
-/// One row of a media-type table: a file-name suffix (with its dot) and a media type.
-struct mime_entry {
-    std::string_view extension;
-    std::string_view type;
-};
-
-/// Python 3.11's built-in mimetypes table, updated where the web moved on (JavaScript is
-/// text/javascript per RFC 9239) and completed with web types it lacks (fonts, WebP, ...).
-/// Sorted by extension.
-inline constexpr mime_entry builtin_mime_types[] = {
-    {".3g2", "audio/3gpp2"},
-    {".3gp", "audio/3gpp"},
-    {".3gpp", "audio/3gpp"},
-    {".3gpp2", "audio/3gpp2"},
-    {".7z", "application/x-7z-compressed"},
-    {".a", "application/octet-stream"},
-    {".aac", "audio/aac"},
-    {".adts", "audio/aac"},
-    {".ai", "application/postscript"},
-    {".aif", "audio/x-aiff"},
-    {".aifc", "audio/x-aiff"},
-    {".aiff", "audio/x-aiff"},
-    {".apng", "image/apng"},
-    {".ass", "audio/aac"},
-    {".au", "audio/basic"},
-    {".avi", "video/x-msvideo"},
-    {".avif", "image/avif"},
-    {".bat", "text/plain"},
-    {".bcpio", "application/x-bcpio"},
-    {".bin", "application/octet-stream"},
-    {".bmp", "image/bmp"},
-    {".c", "text/plain"},
-    {".cdf", "application/x-netcdf"},
-    {".cpio", "application/x-cpio"},
-    {".crt", "application/x-x509-ca-cert"},
-    {".csh", "application/x-csh"},
-    {".css", "text/css"},
-    {".csv", "text/csv"},
-    {".dll", "application/octet-stream"},
-    {".doc", "application/msword"},
-    {".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
-    {".dot", "application/msword"},
-    {".dvi", "application/x-dvi"},
-    {".eml", "message/rfc822"},
-    {".eps", "application/postscript"},
-    {".epub", "application/epub+zip"},
-    {".etx", "text/x-setext"},
-    {".exe", "application/octet-stream"},
-    {".flac", "audio/flac"},
-    {".gif", "image/gif"},
-    {".gtar", "application/x-gtar"},
-    {".h", "text/plain"},
-    {".h5", "application/x-hdf5"},
-    {".hdf", "application/x-hdf"},
-    {".heic", "image/heic"},
-    {".heif", "image/heif"},
-    {".htm", "text/html"},
-    {".html", "text/html"},
-    {".ico", "image/vnd.microsoft.icon"},
-    {".ics", "text/calendar"},
-    {".ief", "image/ief"},
-    {".jpe", "image/jpeg"},
-    {".jpeg", "image/jpeg"},
-    {".jpg", "image/jpeg"},
-    {".js", "text/javascript"},
-    {".json", "application/json"},
-    {".jsonld", "application/ld+json"},
-    {".jxl", "image/jxl"},
-    {".ksh", "text/plain"},
-    {".latex", "application/x-latex"},
-    {".loas", "audio/aac"},
-    {".m1v", "video/mpeg"},
-    {".m3u", "application/vnd.apple.mpegurl"},
-    {".m3u8", "application/vnd.apple.mpegurl"},
-    {".m4a", "audio/mp4"},
-    {".m4v", "video/mp4"},
-    {".man", "application/x-troff-man"},
-    {".map", "application/json"},
-    {".markdown", "text/markdown"},
-    {".md", "text/markdown"},
-    {".me", "application/x-troff-me"},
-    {".mht", "message/rfc822"},
-    {".mhtml", "message/rfc822"},
-    {".mid", "audio/midi"},
-    {".midi", "audio/midi"},
-    {".mif", "application/x-mif"},
-    {".mjs", "text/javascript"},
-    {".mkv", "video/x-matroska"},
-    {".mov", "video/quicktime"},
-    {".movie", "video/x-sgi-movie"},
-    {".mp2", "audio/mpeg"},
-    {".mp3", "audio/mpeg"},
-    {".mp4", "video/mp4"},
-    {".mpa", "video/mpeg"},
-    {".mpe", "video/mpeg"},
-    {".mpeg", "video/mpeg"},
-    {".mpg", "video/mpeg"},
-    {".ms", "application/x-troff-ms"},
-    {".n3", "text/n3"},
-    {".nc", "application/x-netcdf"},
-    {".nq", "application/n-quads"},
-    {".nt", "application/n-triples"},
-    {".nws", "message/rfc822"},
-    {".o", "application/octet-stream"},
-    {".obj", "application/octet-stream"},
-    {".oda", "application/oda"},
-    {".odp", "application/vnd.oasis.opendocument.presentation"},
-    {".ods", "application/vnd.oasis.opendocument.spreadsheet"},
-    {".odt", "application/vnd.oasis.opendocument.text"},
-    {".oga", "audio/ogg"},
-    {".ogg", "audio/ogg"},
-    {".ogv", "video/ogg"},
-    {".opus", "audio/opus"},
-    {".otf", "font/otf"},
-    {".p12", "application/x-pkcs12"},
-    {".p7c", "application/pkcs7-mime"},
-    {".pbm", "image/x-portable-bitmap"},
-    {".pdf", "application/pdf"},
-    {".pem", "application/x-pem-file"},
-    {".pfx", "application/x-pkcs12"},
-    {".pgm", "image/x-portable-graymap"},
-    {".pl", "text/plain"},
-    {".png", "image/png"},
-    {".pnm", "image/x-portable-anymap"},
-    {".pot", "application/vnd.ms-powerpoint"},
-    {".ppa", "application/vnd.ms-powerpoint"},
-    {".ppm", "image/x-portable-pixmap"},
-    {".pps", "application/vnd.ms-powerpoint"},
-    {".ppt", "application/vnd.ms-powerpoint"},
-    {".pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
-    {".ps", "application/postscript"},
-    {".pwz", "application/vnd.ms-powerpoint"},
-    {".py", "text/x-python"},
-    {".pyc", "application/x-python-code"},
-    {".pyo", "application/x-python-code"},
-    {".qt", "video/quicktime"},
-    {".ra", "audio/x-pn-realaudio"},
-    {".ram", "application/x-pn-realaudio"},
-    {".ras", "image/x-cmu-raster"},
-    {".rdf", "application/xml"},
-    {".rgb", "image/x-rgb"},
-    {".roff", "application/x-troff"},
-    {".rtf", "application/rtf"},
-    {".rtx", "text/richtext"},
-    {".sgm", "text/x-sgml"},
-    {".sgml", "text/x-sgml"},
-    {".sh", "application/x-sh"},
-    {".shar", "application/x-shar"},
-    {".snd", "audio/basic"},
-    {".so", "application/octet-stream"},
-    {".src", "application/x-wais-source"},
-    {".srt", "text/plain"},
-    {".sv4cpio", "application/x-sv4cpio"},
-    {".sv4crc", "application/x-sv4crc"},
-    {".svg", "image/svg+xml"},
-    {".swf", "application/x-shockwave-flash"},
-    {".t", "application/x-troff"},
-    {".tar", "application/x-tar"},
-    {".tcl", "application/x-tcl"},
-    {".tex", "application/x-tex"},
-    {".texi", "application/x-texinfo"},
-    {".texinfo", "application/x-texinfo"},
-    {".tif", "image/tiff"},
-    {".tiff", "image/tiff"},
-    {".toml", "application/toml"},
-    {".tr", "application/x-troff"},
-    {".trig", "application/trig"},
-    {".tsv", "text/tab-separated-values"},
-    {".ttf", "font/ttf"},
-    {".txt", "text/plain"},
-    {".ustar", "application/x-ustar"},
-    {".vcf", "text/x-vcard"},
-    {".vtt", "text/vtt"},
-    {".wasm", "application/wasm"},
-    {".wav", "audio/x-wav"},
-    {".webm", "video/webm"},
-    {".webmanifest", "application/manifest+json"},
-    {".webp", "image/webp"},
-    {".wiz", "application/msword"},
-    {".woff", "font/woff"},
-    {".woff2", "font/woff2"},
-    {".wsdl", "application/xml"},
-    {".xbm", "image/x-xbitmap"},
-    {".xhtml", "application/xhtml+xml"},
-    {".xlb", "application/vnd.ms-excel"},
-    {".xls", "application/vnd.ms-excel"},
-    {".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
-    {".xml", "text/xml"},
-    {".xpdl", "application/xml"},
-    {".xpm", "image/x-xpixmap"},
-    {".xsl", "application/xml"},
-    {".xwd", "image/x-xwindowdump"},
-    {".yaml", "application/yaml"},
-    {".yml", "application/yaml"},
-    {".zip", "application/zip"},
-};
-
-/// Python's mimetypes suffix_map: suffixes that stand for two ("x.tgz" is "x.tar.gz").
-inline constexpr mime_entry mime_suffix_aliases[] = {
-    {".svgz", ".svg.gz"}, {".tgz", ".tar.gz"},   {".taz", ".tar.gz"},
-    {".tz", ".tar.gz"},   {".tbz2", ".tar.bz2"}, {".txz", ".tar.xz"},
-};
-
-/// Python's mimetypes encodings_map keys: content codings named by a suffix (case-sensitive).
-inline constexpr std::string_view mime_encoding_suffixes[] = {".gz", ".Z", ".bz2", ".xz", ".br"};
-
-/// The suffix of the last path component, dot included ("" when none): posixpath.splitext.
-constexpr std::string_view path_extension(std::string_view path) noexcept {
-    const std::size_t slash = path.rfind('/');
-    const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
-    const std::size_t dot = name.rfind('.');
-    if (dot == std::string_view::npos || name.find_first_not_of('.') > dot)
-        return {}; // no dot, or only leading dots (".profile")
-    return name.substr(dot);
-}
-
-/// A media-type database: the built-in table, overridden by a mime.types file when one is
-/// loaded (Python reads /etc/mime.types and friends the same way).
-class mime_types {
-public:
-    /// The built-in table only.
-    mime_types() = default;
-
-    /// The built-in table overridden by the first readable file among Python's knownfiles.
-    static const mime_types& system() {
-        static const mime_types db = [] {
-            mime_types loaded;
-            for (const char* file :
-                 {"/etc/mime.types", "/etc/httpd/mime.types", "/etc/httpd/conf/mime.types",
-                  "/etc/apache/mime.types", "/etc/apache2/mime.types", "/usr/local/etc/mime.types"})
-                loaded.load(file);
-            return loaded;
-        }();
-        return db;
-    }
-
-    /// Reads a mime.types file ("type ext1 ext2 ...", '#' comments); later entries win.
-    /// Returns false when the file cannot be read.
-    bool load(const std::string& file) {
-        std::ifstream in(file);
-        if (!in) return false;
-        for (std::string line; std::getline(in, line);) {
-            line = line.substr(0, line.find('#'));
-            std::istringstream words(line);
-            std::string type;
-            if (!(words >> type)) continue;
-            for (std::string ext; words >> ext;)
-                overrides_["." + ext] = type;
-        }
-        return true;
-    }
-
-    /// The media type of a file name as Python's mimetypes.guess_type() finds it: suffix
-    /// aliases expanded, a content-coding suffix skipped, then the suffix looked up as is and
-    /// lower-cased. Empty when unknown.
-    std::string_view guess(std::string_view path) const {
-        std::string name(path);
-        std::string_view ext = path_extension(name);
-        for (bool expanded = true; expanded;) {
-            expanded = false;
-            const std::string lower = lowered(ext);
-            for (const mime_entry& alias : mime_suffix_aliases) {
-                if (lower == alias.extension) {
-                    name = name.substr(0, name.size() - ext.size()) + std::string(alias.type);
-                    ext = path_extension(name);
-                    expanded = true;
-                    break;
-                }
-            }
-        }
-        if (std::find(std::begin(mime_encoding_suffixes), std::end(mime_encoding_suffixes), ext) !=
-            std::end(mime_encoding_suffixes)) {
-            name.resize(name.size() - ext.size());
-            ext = path_extension(name);
-        }
-        if (ext.empty()) return {};
-        const std::string_view exact = lookup(std::string(ext));
-        return exact.empty() ? lookup(lowered(ext)) : exact;
-    }
-
-    /// The type registered for exactly this suffix, or empty.
-    std::string_view lookup(const std::string& ext) const {
-        if (const auto it = overrides_.find(ext); it != overrides_.end()) return it->second;
-        const auto* end = std::end(builtin_mime_types);
-        const auto* it = std::lower_bound(
-            std::begin(builtin_mime_types), end, ext,
-            [](const mime_entry& e, const std::string& key) { return e.extension < key; });
-        return it != end && it->extension == ext ? it->type : std::string_view{};
-    }
-
-private:
-    static std::string lowered(std::string_view s) {
-        std::string out(s);
-        for (char& c : out)
-            c = detail::to_lower(c);
-        return out;
-    }
-
-    std::unordered_map<std::string, std::string> overrides_;
-};
-
-} // namespace cgihttp
-// ---- end cgihttp/mime_types.hpp ----
-// ---- begin cgihttp/range.hpp ----
-// cgihttp/range.hpp - the Range request header (RFC 9110 section 14.2), single byte ranges.
-// Python counterpart: none; http.server always sends whole files.
-
-
-#include <cstdint>
-#include <optional>
-#include <string_view>
-
-namespace cgihttp {
-
-/// What a Range header asks of a representation of a given size.
-enum class range_kind {
-    none,          ///< no usable Range (absent, malformed, another unit): send it all (200)
-    single,        ///< one satisfiable range: send it (206)
-    unsatisfiable, ///< no range overlaps the representation (416)
-    multiple,      ///< several ranges: may be answered with the whole representation (200)
-};
-
-/// The outcome of evaluating a Range header; first and last are inclusive byte positions.
-struct byte_range {
-    range_kind kind = range_kind::none;
-    std::uint64_t first = 0;
-    std::uint64_t last = 0;
-};
-
-/// Evaluates "bytes=a-b", "bytes=a-" and "bytes=-n" (and lists of them) against `size`.
-/// A syntax error anywhere makes the header ignored, as RFC 9110 asks.
-constexpr byte_range evaluate_range(std::string_view header, std::uint64_t size) noexcept {
-    byte_range result;
-    const std::size_t eq = header.find('=');
-    if (eq == std::string_view::npos ||
-        !detail::iequals(detail::trim_ows(header.substr(0, eq)), "bytes"))
-        return result;
-    std::size_t specs = 0;
-    std::size_t satisfiable = 0;
-    bool valid = true;
-    detail::for_each_list_element(header.substr(eq + 1), [&](std::string_view spec) {
-        const std::size_t dash = spec.find('-');
-        if (dash == std::string_view::npos) return valid = false;
-        const std::string_view first_text = detail::trim_ows(spec.substr(0, dash));
-        const std::string_view last_text = detail::trim_ows(spec.substr(dash + 1));
-        const auto first = detail::parse_decimal(first_text);
-        const auto last = detail::parse_decimal(last_text);
-        ++specs;
-        if (first_text.empty()) { // suffix range: the last n bytes
-            if (!last) return valid = false;
-            if (*last > 0 && size > 0) {
-                ++satisfiable;
-                result.first = *last >= size ? 0 : size - *last;
-                result.last = size - 1;
-            }
-            return true;
-        }
-        if (!first || (!last_text.empty() && (!last || *last < *first))) return valid = false;
-        if (*first < size) {
-            ++satisfiable;
-            result.first = *first;
-            result.last = last && *last < size ? *last : size - 1;
-        }
-        return true;
-    });
-    if (!valid || specs == 0) return byte_range{};
-    result.kind = satisfiable == 0 ? range_kind::unsatisfiable
-                  : specs == 1     ? range_kind::single
-                                   : range_kind::multiple;
-    return result;
-}
-
-} // namespace cgihttp
-// ---- end cgihttp/range.hpp ----
-// ---- begin cgihttp/response_body.hpp ----
-// cgihttp/response_body.hpp - what send_head() hands to do_GET(): an open file (or a byte
-// range of it) to send, an in-memory page, or nothing when the response is complete.
-// Python counterpart: the file object returned by SimpleHTTPRequestHandler.send_head().
-
-
-#include <cstdint>
-#include <string>
-#include <utility>
-
-namespace cgihttp {
-
-/// A response body waiting to be copied to wfile() by copyfile().
-class response_body {
-public:
-    /// Nothing to send: send_head() already answered (an error, a redirect, a 304).
-    response_body() = default;
-
-    /// `length` bytes of an open file from `offset`; the descriptor is owned.
-    static response_body file(detail::unique_fd fd, std::uint64_t offset, std::uint64_t length) {
-        response_body body;
-        body.fd_ = std::move(fd);
-        body.offset_ = offset;
-        body.length_ = length;
-        body.present_ = true;
-        return body;
-    }
-
-    /// A body held in memory, such as a directory listing.
-    static response_body memory(std::string data) {
-        response_body body;
-        body.length_ = data.size();
-        body.data_ = std::move(data);
-        body.present_ = true;
-        return body;
-    }
-
-    /// True when there is a body to copy.
-    explicit operator bool() const noexcept { return present_; }
-    /// The file's descriptor, or -1 for an in-memory body.
-    int fd() const noexcept { return fd_.get(); }
-    std::uint64_t offset() const noexcept { return offset_; }
-    std::uint64_t length() const noexcept { return length_; }
-    /// The in-memory body (empty for a file).
-    const std::string& data() const noexcept { return data_; }
-
-private:
-    detail::unique_fd fd_;
-    std::uint64_t offset_ = 0;
-    std::uint64_t length_ = 0;
-    std::string data_;
-    bool present_ = false;
-};
-
-} // namespace cgihttp
-// ---- end cgihttp/response_body.hpp ----
-
-#include <array>
-#include <cerrno>
-#include <climits>
-#include <cstdint>
-#include <string>
-#include <string_view>
-#include <unordered_map>
-
-#include <sys/stat.h>
-#include <unistd.h>
-
-namespace cgihttp {
-
-template <class Derived>
-class SimpleRequestHandler : public BaseRequestHandler<Derived> {
-    using base = BaseRequestHandler<Derived>;
-
-public:
-    // ---- Class attributes: redefine in Derived ----
-
-    /// Suffixes looked up before the media-type database; Python's extensions_map.
-    static inline const std::unordered_map<std::string, std::string> extensions_map = {
-        {".gz", "application/gzip"},
-        {".Z", "application/octet-stream"},
-        {".bz2", "application/x-bzip2"},
-        {".xz", "application/x-xz"},
-    };
-    /// Files served in place of a directory listing; Python 3.12's index_pages.
-    static constexpr std::array<std::string_view, 2> index_pages = {"index.html", "index.htm"};
-    /// Whether guess_type() also consults /etc/mime.types, as Python's mimetypes does.
-    static constexpr bool use_system_mime_types = true;
-    /// Whether symbolic links (and so files) outside `directory` may be served. Python follows
-    /// every link; set false to refuse any path that resolves outside the directory.
-    static constexpr bool allow_symlinks_outside_directory = true;
-
-    /// The directory served; empty means the current directory. Python's `directory`.
-    std::string directory;
-
-    // ---- Python's methods ----
-
-    /// Serves a file or a listing; Python's do_GET().
-    void do_GET() {
-        if (response_body body = self().send_head()) self().copyfile(body, this->wfile());
-    }
-
-    /// Sends what do_GET() would, without the body; Python's do_HEAD().
-    void do_HEAD() { self().send_head(); }
-
-    /// Sends the status line and headers for GET and HEAD, and returns the body to copy
-    /// (nothing when the response is already complete). Python's send_head().
-    response_body send_head();
-
-    /// Sends the headers of a listing of `path` and returns the page; list_directory().
-    response_body list_directory(const std::string& path);
-
-    /// Maps the request path onto the served directory; Python's translate_path().
-    std::string translate_path(std::string_view path) {
-        return translate_request_path(served_directory(), path);
-    }
-
-    /// Copies a body to the output: sendfile(2) for files on sockets; copyfile().
-    void copyfile(response_body& source, buffered_writer& outputfile) {
-        if (source.fd() >= 0)
-            outputfile.write_file(source.fd(), source.offset(), source.length());
-        else
-            outputfile.write(source.data());
-    }
-
-    /// The Content-Type of a file: extensions_map, then the media-type database, then
-    /// application/octet-stream; Python's guess_type().
-    std::string_view guess_type(std::string_view path) {
-        const auto& map = detail::class_attribute(self(), &Derived::extensions_map);
-        const std::string ext(path_extension(path));
-        if (const auto it = map.find(ext); it != map.end()) return it->second;
-        std::string lower = ext;
-        for (char& c : lower)
-            c = detail::to_lower(c);
-        if (const auto it = map.find(lower); it != map.end()) return it->second;
-        static const mime_types builtin;
-        const mime_types& db = detail::class_attribute(self(), &Derived::use_system_mime_types)
-                                   ? mime_types::system()
-                                   : builtin;
-        const std::string_view guess = db.guess(path);
-        return guess.empty() ? "application/octet-stream" : guess;
-    }
-
-protected:
-    using base::self;
-
-    /// The directory being served, the current directory when `directory` is empty.
-    std::string_view served_directory() {
-        const std::string_view dir = detail::string_attribute(self(), &Derived::directory);
-        if (!dir.empty()) return dir;
-        if (cwd_.empty()) {
-            char buf[PATH_MAX];
-            cwd_ = ::getcwd(buf, sizeof buf) ? buf : ".";
-        }
-        return cwd_;
-    }
-
-private:
-    response_body send_file(detail::unique_fd fd, const struct stat& st, const std::string& path);
-    detail::unique_fd open_path(const std::string& path, bool path_only = false);
-
-    std::string cwd_;
-};
-
-// ---- Definitions ----
-
-template <class Derived>
-detail::unique_fd SimpleRequestHandler<Derived>::open_path(const std::string& path,
-                                                           bool path_only) {
-    if (detail::class_attribute(self(), &Derived::allow_symlinks_outside_directory))
-        return detail::open_for_reading(path, nullptr, path_only);
-    const std::string root(served_directory());
-    return detail::open_for_reading(path, &root, path_only);
-}
-
-template <class Derived>
-response_body SimpleRequestHandler<Derived>::send_head() {
-    std::string path = self().translate_path(this->path);
-    if (path.find('\0') != std::string::npos) {
-        self().send_error(400, "Bad request path");
-        return {};
-    }
-    detail::unique_fd fd = open_path(path);
-    const bool readable = fd || errno != EACCES;
-    if (!readable) // an unreadable directory is still a directory (Python: isdir)
-        fd = open_path(path, true);
-    struct stat st {};
-    if (!fd || ::fstat(fd.get(), &st) != 0) {
-        if (errno == EXDEV) self().log_error("refused a path leading outside the served directory");
-        self().send_error(404, "File not found");
-        return {};
-    }
-    if (S_ISDIR(st.st_mode)) {
-        const url_parts parts = url_split(this->path);
-        if (parts.path.empty() || parts.path.back() != '/') {
-            // Redirect to the directory's URL, query kept ("doing basically what apache does").
-            std::string location_path = std::string(parts.path) + "/";
-            // Browsers read "/\\host/" as "//host/", another site: never start with two.
-            const auto is_slash = [](char c) { return c == '/' || c == '\\'; };
-            if (parts.scheme.empty() && parts.netloc.empty() && location_path.size() > 1 &&
-                is_slash(location_path[0]) && is_slash(location_path[1]))
-                location_path.replace(0, location_path.find_first_not_of("/\\"), "/");
-            url_parts location = parts;
-            location.path = location_path;
-            self().send_response(301);
-            self().send_header("Location", url_unsplit(location));
-            self().send_header("Content-Length", "0");
-            self().end_headers();
-            return {};
-        }
-        for (const std::string_view index :
-             detail::class_attribute(self(), &Derived::index_pages)) {
-            std::string index_path = path;
-            if (index_path.back() != '/') index_path += '/';
-            index_path += index;
-            detail::unique_fd index_fd = open_path(index_path);
-            struct stat index_st {};
-            if (index_fd && ::fstat(index_fd.get(), &index_st) == 0 && S_ISREG(index_st.st_mode))
-                return send_file(std::move(index_fd), index_st, index_path);
-        }
-        return self().list_directory(path);
-    }
-    if (!S_ISREG(st.st_mode) || !readable) { // a FIFO, socket or device is not a file to serve
-        self().send_error(404, "File not found");
-        return {};
-    }
-    return send_file(std::move(fd), st, path);
-}
-
-template <class Derived>
-response_body SimpleRequestHandler<Derived>::send_file(detail::unique_fd fd, const struct stat& st,
-                                                       const std::string& path) {
-    const auto ctype = self().guess_type(path);
-    const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
-    const std::time_t mtime = st.st_mtim.tv_sec;
-    const std::string etag = file_etag(st);
-    const headers& h = this->headers;
-
-    // RFC 9110 section 13.2.2: the order in which preconditions are evaluated.
-    if (const auto if_match = h.get("If-Match")) {
-        const bool matched =
-            detail::trim_ows(*if_match) == "*" ||
-            detail::any_entity_tag(
-                *if_match, [&](std::string_view tag, bool weak) { return !weak && tag == etag; });
-        if (!matched) {
-            self().send_error(412);
-            return {};
-        }
-    } else if (const auto since = h.get("If-Unmodified-Since")) {
-        const auto date = parse_http_date(*since);
-        if (date && mtime > *date) {
-            self().send_error(412);
-            return {};
-        }
-    }
-    // Python: If-Modified-Since is ignored when If-None-Match is present.
-    const auto if_none_match_header = h.get("If-None-Match");
-    const auto ims = h.get("If-Modified-Since");
-    if ((if_none_match_header && if_none_match(*if_none_match_header, etag)) ||
-        (!if_none_match_header && ims && not_modified_since(*ims, mtime))) {
-        self().send_response(304);
-        self().send_header("ETag", etag);
-        self().end_headers();
-        return {};
-    }
-
-    byte_range range;
-    if (const auto range_header = h.get("Range")) {
-        const auto if_range = h.get("If-Range");
-        if (!if_range || if_range_matches(*if_range, etag, mtime))
-            range = evaluate_range(*range_header, size);
-    }
-    if (range.kind == range_kind::unsatisfiable) {
-        self().send_response(416);
-        self().send_header("Content-Range", "bytes */" + std::to_string(size));
-        self().send_header("Content-Length", "0");
-        self().end_headers();
-        return {};
-    }
-    const bool partial = range.kind == range_kind::single;
-    const std::uint64_t offset = partial ? range.first : 0;
-    const std::uint64_t length = partial ? range.last - range.first + 1 : size;
-    self().send_response(partial ? 206 : 200);
-    self().send_header("Content-type", ctype);
-    self().send_header("Content-Length", std::to_string(length));
-    if (partial)
-        self().send_header("Content-Range", "bytes " + std::to_string(range.first) + "-" +
-                                                std::to_string(range.last) + "/" +
-                                                std::to_string(size));
-    self().send_header("Last-Modified", self().date_time_string(mtime));
-    self().send_header("ETag", etag);
-    self().send_header("Accept-Ranges", "bytes");
-    self().end_headers();
-    return response_body::file(std::move(fd), offset, length);
-}
-
-template <class Derived>
-response_body SimpleRequestHandler<Derived>::list_directory(const std::string& path) {
-    const auto entries = read_directory(path);
-    if (!entries) {
-        self().send_error(404, "No permission to list directory");
-        return {};
-    }
-    const std::string display = html_escape(utf8_or_replacement(percent_decode(this->path)), false);
-    std::string page = render_directory_listing(display, *entries);
-    self().send_response(200);
-    self().send_header("Content-type", "text/html; charset=utf-8");
-    self().send_header("Content-Length", std::to_string(page.size()));
-    self().end_headers();
-    return response_body::memory(std::move(page));
-}
-
-} // namespace cgihttp
-// ---- end cgihttp/simple_request_handler.hpp ----
 // ---- end cgihttp/handler.hpp ----

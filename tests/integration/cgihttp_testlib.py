@@ -29,6 +29,7 @@ _BINARIES = {
     'CGIHTTP_DEMO': 'examples/cgihttpserver',
     'CGIHTTP_HELLO': 'examples/hello_handler',
     'CGIHTTP_OWN_LOOP': 'examples/own_loop',
+    'CGIHTTP_CGI_DIRECTORIES': 'examples/cgi_directories',
 }
 
 
@@ -124,11 +125,11 @@ class ServerProcess:
     print it within `timeout` seconds) and keeps the match in self.ready_match.
     """
 
-    def __init__(self, argv, ready=None, timeout=10.0, cwd=None):
+    def __init__(self, argv, ready=None, timeout=10.0, cwd=None, env=None):
         self.argv = [str(a) for a in argv]
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     cwd=cwd)
+                                     cwd=cwd, env=env)
         _live_processes.add(self.proc)
         self.pid = self.proc.pid
         self.stdout = _Collector(self.proc.stdout, 'stdout-%d' % self.pid)
