@@ -18,7 +18,7 @@
 namespace {
 
 constexpr const char* usage =
-    "usage: cgihttpserver [-h] [--cgi] [-b ADDRESS] [-d DIRECTORY] [-p VERSION] [port]\n";
+    "usage: cgihttpserver [-h] [--cgi] [-b ADDRESS] [-d DIRECTORY] [-p VERSION] [-q] [port]\n";
 
 constexpr const char* help = R"(
 positional arguments:
@@ -33,6 +33,7 @@ options:
                         serve this directory (default: current directory)
   -p VERSION, --protocol VERSION
                         conform to this HTTP version (default: HTTP/1.0)
+  -q, --quiet           do not write the access log (errors are still logged)
 )";
 
 struct command_line {
@@ -40,6 +41,7 @@ struct command_line {
     std::string bind;
     std::string directory;
     std::string protocol = "HTTP/1.0";
+    bool quiet = false;
     unsigned short port = 8000;
 };
 
@@ -77,6 +79,8 @@ command_line parse(int argc, char** argv) {
             std::exit(0);
         } else if (option && arg == "--cgi") {
             cl.cgi = true;
+        } else if (option && (arg == "-q" || arg == "--quiet")) {
+            cl.quiet = true;
         } else if (auto v = option ? take_value(i, arg, "-b", "--bind") : std::nullopt) {
             cl.bind = *v;
         } else if (auto d = option ? take_value(i, arg, "-d", "--directory") : std::nullopt) {
@@ -105,6 +109,11 @@ command_line parse(int argc, char** argv) {
 /// protocol from -p.
 struct demo_handler : cgihttp::CGIRequestHandler<demo_handler> {
     std::string_view protocol_version = "HTTP/1.0";
+    bool quiet = false; // -q: no access log, for benchmarks
+
+    void log_request(int code, std::optional<std::uint64_t> size = std::nullopt) {
+        if (!quiet) CGIRequestHandler::log_request(code, size);
+    }
 };
 
 } // namespace
@@ -126,6 +135,7 @@ int main(int argc, char** argv) {
             demo_handler handler;
             handler.protocol_version = cl.protocol;
             handler.directory = directory;
+            handler.quiet = cl.quiet;
             return handler;
         });
         const std::string host = server.local_endpoint().address().to_string();

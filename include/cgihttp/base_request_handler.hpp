@@ -214,10 +214,11 @@ private:
     body_reader body_;
     std::string headers_buffer_;
     http_version version_;
-    std::uint64_t response_start_ = 0; ///< wfile().bytes_written() when the request began
-    int response_status_ = 0;          ///< status of the last status line sent
-    std::size_t status_lines_ = 0;     ///< status lines sent on this connection
-    bool response_framed_ = false;     ///< Content-Length or Transfer-Encoding was sent
+    std::uint64_t response_start_ = 0;    ///< wfile().bytes_written() when the request began
+    int response_status_ = 0;             ///< status of the last status line sent
+    std::size_t status_lines_ = 0;        ///< status lines sent on this connection
+    bool response_framed_ = false;        ///< Content-Length or Transfer-Encoding was sent
+    bool connection_header_sent_ = false; ///< a Connection field was sent
 };
 
 // ---- Definitions ----
@@ -511,6 +512,7 @@ void BaseRequestHandler<Derived>::send_response_only(int code,
                                                      std::optional<std::string_view> message) {
     response_status_ = code;
     response_framed_ = false;
+    connection_header_sent_ = false;
     ++status_lines_;
     if (simple_response()) return;
     headers_buffer_ += attribute_protocol_version();
@@ -538,6 +540,7 @@ void BaseRequestHandler<Derived>::send_header(std::string_view keyword, std::str
         headers_buffer_ += "\r\n";
     }
     if (detail::iequals(keyword, "Connection")) {
+        connection_header_sent_ = true;
         if (detail::iequals(value, "close"))
             close_connection = true;
         else if (detail::iequals(value, "keep-alive"))
@@ -558,6 +561,13 @@ void BaseRequestHandler<Derived>::send_header(std::string_view keyword, std::uin
 template <class Derived>
 void BaseRequestHandler<Derived>::end_headers() {
     if (simple_response()) return;
+    // RFC 9112 9.6: an HTTP/1.1 response on a connection about to close says so, or the
+    // client would send its next request into the closing socket (Python does not).
+    const bool unframed =
+        !response_framed_ && !status_forbids_body(response_status_) && command != "HEAD";
+    if (response_status_ >= 200 && !connection_header_sent_ && (close_connection || unframed) &&
+        protocol_number() >= http_version{1, 1} && version_ >= http_version{1, 1})
+        headers_buffer_ += "Connection: close\r\n";
     headers_buffer_ += "\r\n";
     self().flush_headers();
 }

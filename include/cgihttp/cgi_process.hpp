@@ -68,7 +68,11 @@ public:
         using clock = std::chrono::steady_clock;
         blocking_scope waiting;
         const detail::sigpipe_guard no_sigpipe; // the script may close its stdin early
-        std::string pending;                    // body bytes read but not yet written to the script
+        // Any FIN from the client counts as leaving, as nginx counts it: a request sent and
+        // abandoned must not hold a script (and its slot) until the time limit. A client
+        // that half-closes after sending (nc -N) cannot wait for a script's output.
+        constexpr short gone_events = POLLRDHUP | POLLHUP | POLLERR;
+        std::string pending; // body bytes read but not yet written to the script
         std::size_t pending_start = 0;
         clock::time_point exited_at{};
         bool exited = false;
@@ -98,7 +102,7 @@ public:
                 {stdout_ ? stdout_.get() : -1, POLLIN, 0},
                 {stderr_ ? stderr_.get() : -1, POLLIN, 0},
                 {stdin_ && !want_body ? stdin_.get() : -1, POLLOUT, 0},
-                {feed.client_fd, static_cast<short>(POLLRDHUP | (want_body ? POLLIN : 0)), 0},
+                {feed.client_fd, static_cast<short>(gone_events | (want_body ? POLLIN : 0)), 0},
                 {!exited ? child_.pidfd() : -1, POLLIN, 0},
             };
             auto wait = deadline - now;
@@ -134,7 +138,7 @@ public:
             }
             if (want_body && (fds[client_slot].revents & POLLIN)) {
                 append_body(pending, feed, buffer, sizeof buffer); // throws at a cut body
-            } else if (fds[client_slot].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+            } else if (fds[client_slot].revents & gone_events) {
                 child_.kill();
                 return cgi_outcome::client_gone;
             }

@@ -119,6 +119,13 @@ private:
 
 } // namespace detail
 
+/// How a script's output becomes the response.
+enum class cgi_output_mode {
+    parsed,       ///< RFC 3875: the server reads the header block and writes the status line
+    nph,          ///< "nph-" scripts: the output is the whole response, passed on raw
+    pass_through, ///< Python's: "200 Script output follows", then the output as it is
+};
+
 template <class Derived>
 class CGIRequestHandler : public SimpleRequestHandler<Derived> {
     using simple = SimpleRequestHandler<Derived>;
@@ -205,6 +212,14 @@ public:
     /// here (the server's whole environment is passed on by default, as in Python).
     void filter_cgi_environment(cgi_environment& env) { (void)env; }
 
+    /// Whether Basic credentials from the request are genuine. Python (and this default)
+    /// takes them on trust, so REMOTE_USER is whatever the client claims: redefine this to
+    /// check them when a script relies on REMOTE_USER (git-http-backend allows pushes).
+    bool check_basic_credentials(std::string_view user, std::string_view password) {
+        (void)user, (void)password;
+        return true;
+    }
+
 protected:
     using simple::self;
 
@@ -212,8 +227,24 @@ private:
     class output; // maps a script's output onto the HTTP response
     friend class output;
 
+    /// Everything a script is started with.
+    struct launch {
+        std::string script_name;
+        std::string program;
+        std::string directory;
+        std::vector<char*> argv;
+        std::vector<char*> envp;
+        std::optional<detail::run_as_user> run_as;
+        bool stream_body;
+        int stdin_file;
+        cgi_output_mode mode;
+    };
+
+    /// Runs one script and answers with its output; returns a local redirect's target.
+    std::optional<std::string> run_script(const launch& l);
     cgi_environment make_environment(const cgi_script_path& parts, const std::string& scriptfile,
-                                     std::string_view body_length);
+                                     std::string_view body_length,
+                                     const std::optional<detail::run_as_user>& run_as);
     detail::unique_fd spool_body(std::uint64_t& length);
     static detail::script_slots& slots() {
         static detail::script_slots instance;
@@ -228,17 +259,15 @@ private:
 template <class Derived>
 class CGIRequestHandler<Derived>::output final : public cgi_output_sink {
 public:
-    enum class mode { parsed, nph, pass_through };
-
-    output(CGIRequestHandler& handler, mode m, std::string script_name)
+    output(CGIRequestHandler& handler, cgi_output_mode m, std::string script_name)
         : h_(handler), mode_(m), script_(std::move(script_name)),
           parser_(detail::class_attribute(handler.self(), &Derived::max_cgi_header_bytes)),
           head_only_(handler.command == "HEAD") {}
 
     void on_output(std::string_view data) override {
         produced_ = true;
-        if (mode_ != mode::parsed) {
-            if (mode_ == mode::nph && !started_) log_nph_status(data);
+        if (mode_ != cgi_output_mode::parsed) {
+            if (mode_ == cgi_output_mode::nph && !started_) log_nph_status(data);
             started_ = true;
             h_.wfile().write(data); // raw, as Python does (HEAD included)
             return;
@@ -275,10 +304,18 @@ public:
         h_.self().log_error("CGI script " + script_ + ": " + std::string(line));
     }
 
+    /// Before the script runs: Python's pass-through mode sends its status line at once.
+    void begin() {
+        if (mode_ != cgi_output_mode::pass_through) return;
+        h_.self().send_response(200, "Script output follows");
+        h_.self().flush_headers();
+        started_ = true;
+    }
+
     /// After a completed run: the end of a chunked body, or the error for a script that
     /// gave no valid header block. Returns a local redirect's target, if that is the answer.
     std::optional<std::string> finish() {
-        if (mode_ != mode::parsed) {
+        if (mode_ != cgi_output_mode::parsed) {
             h_.close_connection = true;
             return std::nullopt;
         }
@@ -293,7 +330,7 @@ public:
         const cgi_response& r = parser_.response();
         if (r.kind == cgi_response_kind::local_redirect) return r.location;
         if (chunked_) h_.wfile().write("0\r\n\r\n");
-        if (remaining_ && *remaining_ > 0) {
+        if (remaining_ && *remaining_ > 0 && !no_body_) {
             h_.self().log_error("CGI script " + script_ +
                                 ": output shorter than its Content-Length");
             h_.close_connection = true; // the client can tell the body is cut
@@ -316,7 +353,8 @@ private:
             if (!detail::iequals(name, "Server") && !detail::iequals(name, "Date"))
                 self.send_header(name, value);
         no_body_ = head_only_ || status_forbids_body(r.status);
-        if (r.content_length) {
+        // RFC 9110 8.6: no Content-Length on 1xx and 204 (304 may repeat the GET's).
+        if (r.content_length && (r.status == 304 || !status_forbids_body(r.status))) {
             remaining_ = r.content_length;
             self.send_header("Content-Length", std::to_string(*r.content_length));
         } else if (!no_body_ && h_.request_version_number() >= http_version{1, 1} &&
@@ -362,7 +400,7 @@ private:
     }
 
     CGIRequestHandler& h_;
-    mode mode_;
+    cgi_output_mode mode_;
     std::string script_;
     cgi_response_parser parser_;
     std::string head_;
@@ -399,9 +437,9 @@ detail::unique_fd CGIRequestHandler<Derived>::spool_body(std::uint64_t& length) 
 }
 
 template <class Derived>
-cgi_environment CGIRequestHandler<Derived>::make_environment(const cgi_script_path& parts,
-                                                             const std::string& scriptfile,
-                                                             std::string_view body_length) {
+cgi_environment CGIRequestHandler<Derived>::make_environment(
+    const cgi_script_path& parts, const std::string& scriptfile, std::string_view body_length,
+    const std::optional<detail::run_as_user>& run_as) {
     cgi_environment env(server_environment());
     const server_info* srv = this->server;
     env.set("SERVER_SOFTWARE", self().version_string());
@@ -429,8 +467,11 @@ cgi_environment CGIRequestHandler<Derived>::make_environment(const cgi_script_pa
             env.set("AUTH_TYPE", scheme);
             if (detail::iequals(scheme, "Basic")) {
                 const auto decoded = base64_decode(detail::trim_ows(value.substr(space + 1)));
-                if (decoded && decoded->find(':') != std::string::npos) // RFC 7617: first ':'
-                    env.set("REMOTE_USER", decoded->substr(0, decoded->find(':')));
+                const std::size_t colon = decoded ? decoded->find(':') : std::string::npos;
+                if (colon != std::string::npos && // RFC 7617: the user-id ends at the first ':'
+                    self().check_basic_credentials(std::string_view(*decoded).substr(0, colon),
+                                                   std::string_view(*decoded).substr(colon + 1)))
+                    env.set("REMOTE_USER", decoded->substr(0, colon));
             }
         }
     }
@@ -453,6 +494,11 @@ cgi_environment CGIRequestHandler<Derived>::make_environment(const cgi_script_pa
     env.set("SERVER_ADDR", detail::local_host(this->connection_stream().native_handle()));
     env.set("REQUEST_SCHEME", "http");
     env.set("REDIRECT_STATUS", "200");
+    if (run_as) { // as su does: the server's HOME is not the script user's
+        env.set("HOME", run_as->home);
+        env.set("USER", run_as->name);
+        env.set("LOGNAME", run_as->name);
+    }
     self().filter_cgi_environment(env);
     return env;
 }
@@ -524,9 +570,9 @@ void CGIRequestHandler<Derived>::run_cgi() {
     const std::string script_base = scriptfile.substr(scriptfile.rfind('/') + 1);
     const bool nph = script_base.rfind("nph-", 0) == 0;
     const bool parse = detail::class_attribute(self(), &Derived::cgi_parse_headers);
-    const auto mode = nph     ? output::mode::nph
-                      : parse ? output::mode::parsed
-                              : output::mode::pass_through;
+    const auto mode = nph     ? cgi_output_mode::nph
+                      : parse ? cgi_output_mode::parsed
+                              : cgi_output_mode::pass_through;
 
     std::vector<std::string> args;
     std::string program = scriptfile;
@@ -539,7 +585,7 @@ void CGIRequestHandler<Derived>::run_cgi() {
     }
     for (std::string& word : isindex_arguments(parts.query))
         args.push_back(std::move(word));
-    const cgi_environment env = make_environment(parts, scriptfile, body_length);
+    const cgi_environment env = make_environment(parts, scriptfile, body_length, run_as);
     const std::vector<std::string> env_entries = env.entries();
     std::vector<char*> argv;
     for (std::string& a : args)
@@ -551,15 +597,48 @@ void CGIRequestHandler<Derived>::run_cgi() {
     envp.push_back(nullptr);
     const std::string directory = scriptfile.substr(0, scriptfile.rfind('/'));
 
+    launch l{parts.script_name,
+             std::move(program),
+             directory,
+             argv,
+             envp,
+             run_as,
+             stream_body,
+             spooled ? spooled.get() : detail::dev_null(),
+             mode};
+    const std::optional<std::string> redirect = run_script(l);
+    if (!redirect) return;
+    if (++redirect_depth_ > detail::class_attribute(self(), &Derived::max_local_redirects)) {
+        redirect_depth_ = 0;
+        self().send_error(500, "Too many local redirects");
+        return;
+    }
+    // RFC 3875 6.2.2: serve the new path as a GET (a HEAD stays a HEAD), the original body
+    // dropped (the connection closes if too much of it is left to read).
+    if (!this->rfile().discard(detail::class_attribute(self(), &Derived::max_discarded_body)))
+        this->close_connection = true;
+    const bool head = this->command == "HEAD";
+    this->command = head ? "HEAD" : "GET";
+    this->path = *redirect;
+    this->rfile().reset(&this->connection_input(), body_framing{});
+    if (head)
+        self().do_HEAD();
+    else
+        self().do_GET();
+    redirect_depth_ = 0;
+}
+
+template <class Derived>
+std::optional<std::string> CGIRequestHandler<Derived>::run_script(const launch& l) {
     detail::script_slots& pool = slots();
     if (!pool.acquire(detail::class_attribute(self(), &Derived::max_cgi_processes),
                       detail::class_attribute(self(), &Derived::cgi_queue_timeout))) {
-        self().log_error("CGI script " + parts.script_name + ": too many scripts running");
+        self().log_error("CGI script " + l.script_name + ": too many scripts running");
         self().send_response(503);
         self().send_header("Retry-After", "1");
         self().send_header("Content-Length", "0");
         self().end_headers();
-        return;
+        return std::nullopt;
     }
     struct slot_release {
         detail::script_slots& pool;
@@ -569,50 +648,50 @@ void CGIRequestHandler<Derived>::run_cgi() {
     std::optional<cgi_process> process;
     try {
         detail::pipe_pair in;
-        if (stream_body) {
+        if (l.stream_body) {
             in = detail::make_pipe();
             ::fcntl(in.write.get(), F_SETFL, O_NONBLOCK); // never block the pump on stdin
         }
         detail::pipe_pair out = detail::make_pipe();
         detail::pipe_pair err = detail::make_pipe();
         detail::spawn_spec spec;
-        spec.program = program.c_str();
-        spec.argv = argv.data();
-        spec.envp = envp.data();
-        spec.working_directory = directory.c_str();
-        spec.stdin_fd = stream_body ? in.read.get() : spooled ? spooled.get() : detail::dev_null();
+        spec.program = l.program.c_str();
+        spec.argv = l.argv.data();
+        spec.envp = l.envp.data();
+        spec.working_directory = l.directory.c_str();
+        spec.stdin_fd = l.stream_body ? in.read.get() : l.stdin_file;
         spec.stdout_fd = out.write.get();
         spec.stderr_fd = err.write.get();
-        spec.run_as = run_as;
+        spec.run_as = l.run_as;
         detail::spawn_error failure;
         const pid_t pid = detail::spawn(spec, failure);
         if (pid < 0) {
-            self().log_error("CGI script " + parts.script_name + ": " + failure.step + ": " +
+            self().log_error("CGI script " + l.script_name + ": " + failure.step + ": " +
                              std::strerror(failure.error));
             const bool denied = failure.error == EACCES || failure.error == EPERM;
             const bool exhausted = failure.error == EAGAIN || failure.error == ENOMEM;
             self().send_error(denied      ? 403
                               : exhausted ? 503
                                           : 500,
-                              denied ? "CGI script is not executable " + shown
+                              denied ? "CGI script is not executable (" +
+                                           detail::python_repr(l.script_name) + ")"
                                      : "CGI script could not be started");
-            return;
+            return std::nullopt;
         }
         process.emplace(detail::child_process(pid), std::move(in.write), std::move(out.read),
                         std::move(err.read));
     } catch (const std::system_error& e) { // out of descriptors or processes
-        self().log_error("CGI script " + parts.script_name + ": " + e.what());
+        self().log_error("CGI script " + l.script_name + ": " + e.what());
         self().send_error(503, "Too many open files or processes");
-        return;
+        return std::nullopt;
     }
 
-    output sink(*this, mode, parts.script_name);
-    if (mode == output::mode::pass_through) {
-        self().send_response(200, "Script output follows");
-        self().flush_headers();
-    }
+    output sink(*this, l.mode, l.script_name);
+    sink.begin();
+    this->wfile().flush(); // a pending "100 Continue": the client waits for it to send the body
+    const int client_fd = this->connection_stream().native_handle();
     cgi_body_feed feed;
-    if (stream_body)
+    if (l.stream_body)
         feed = {&this->rfile(), &this->connection_input(), client_fd};
     else
         feed.client_fd = client_fd;
@@ -622,42 +701,25 @@ void CGIRequestHandler<Derived>::run_cgi() {
         sink, feed, deadline, detail::class_attribute(self(), &Derived::cgi_exit_grace));
     const int status = process->child().status();
     if (process->child().reaped() && WIFEXITED(status) && WEXITSTATUS(status) != 0)
-        self().log_error("CGI script " + parts.script_name + " exit code " +
+        self().log_error("CGI script " + l.script_name + " exit code " +
                          std::to_string(WEXITSTATUS(status)));
     else if (process->child().reaped() && WIFSIGNALED(status))
-        self().log_error("CGI script " + parts.script_name + " killed by signal " +
+        self().log_error("CGI script " + l.script_name + " killed by signal " +
                          std::to_string(WTERMSIG(status)));
     process.reset(); // kills what is left of the group and reaps
 
-    if (outcome == cgi_outcome::client_gone) {
-        self().log_error("CGI script " + parts.script_name + ": the client went away");
-        this->close_connection = true;
-        return;
-    }
+    if (outcome == cgi_outcome::client_gone) // nothing to answer: unwind as a dead connection
+        throw std::system_error(std::make_error_code(std::errc::connection_aborted),
+                                "the client went away while CGI script " + l.script_name + " ran");
     if (outcome == cgi_outcome::timed_out) {
-        self().log_error("CGI script " + parts.script_name + ": time limit reached, killed");
+        self().log_error("CGI script " + l.script_name + ": time limit reached, killed");
         if (sink.started())
             this->close_connection = true;
         else
             self().send_error(504, "CGI script timed out");
-        return;
+        return std::nullopt;
     }
-    const std::optional<std::string> redirect = sink.finish();
-    if (!redirect) return;
-    if (++redirect_depth_ > detail::class_attribute(self(), &Derived::max_local_redirects)) {
-        redirect_depth_ = 0;
-        self().send_error(500, "Too many local redirects");
-        return;
-    }
-    // RFC 3875 6.2.2: serve the new path as a GET, the original body dropped (the
-    // connection closes if too much of it is left to read).
-    if (!this->rfile().discard(detail::class_attribute(self(), &Derived::max_discarded_body)))
-        this->close_connection = true;
-    this->command = "GET";
-    this->path = *redirect;
-    this->rfile().reset(&this->connection_input(), body_framing{});
-    self().do_GET();
-    redirect_depth_ = 0;
+    return sink.finish();
 }
 
 } // namespace cgihttp

@@ -56,7 +56,7 @@ public:
         while (true) {
             const std::size_t newline = data.find('\n', consumed);
             if (newline == std::string_view::npos) {
-                if (seen_ + data.size() > max_bytes_)
+                if (seen_ + (data.size() - consumed) > max_bytes_) // the unfinished line
                     return fail("header block larger than " + std::to_string(max_bytes_) +
                                 " bytes");
                 return result::need_more;
@@ -91,7 +91,8 @@ private:
         const std::string_view value = parsed.value;
         if (detail::iequals(name, "Status")) {
             const auto code = detail::parse_decimal(value.substr(0, 3));
-            if (value.size() < 3 || !code || *code < 100 || *code > 999 ||
+            // 1xx is interim: a script cannot switch protocols or stay pending.
+            if (value.size() < 3 || !code || *code < 200 || *code > 999 ||
                 (value.size() > 3 && !detail::is_ows(value[3])))
                 return fail("malformed Status " + detail::python_repr(value.substr(0, 100)));
             response_.status = static_cast<int>(*code);

@@ -3,9 +3,10 @@
 // Python counterpart: the file object returned by SimpleHTTPRequestHandler.send_head().
 #pragma once
 
-#include "detail/unique_fd.hpp"
+#include "open_file_cache.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -17,10 +18,11 @@ public:
     /// Nothing to send: send_head() already answered (an error, a redirect, a 304).
     response_body() = default;
 
-    /// `length` bytes of an open file from `offset`; the descriptor is owned.
-    static response_body file(detail::unique_fd fd, std::uint64_t offset, std::uint64_t length) {
+    /// `length` bytes of an open file from `offset`; the file stays open while needed.
+    static response_body file(std::shared_ptr<const open_file> file, std::uint64_t offset,
+                              std::uint64_t length) {
         response_body body;
-        body.fd_ = std::move(fd);
+        body.file_ = std::move(file);
         body.offset_ = offset;
         body.length_ = length;
         body.present_ = true;
@@ -39,14 +41,14 @@ public:
     /// True when there is a body to copy.
     explicit operator bool() const noexcept { return present_; }
     /// The file's descriptor, or -1 for an in-memory body.
-    int fd() const noexcept { return fd_.get(); }
+    int fd() const noexcept { return file_ ? file_->fd.get() : -1; }
     std::uint64_t offset() const noexcept { return offset_; }
     std::uint64_t length() const noexcept { return length_; }
     /// The in-memory body (empty for a file).
     const std::string& data() const noexcept { return data_; }
 
 private:
-    detail::unique_fd fd_;
+    std::shared_ptr<const open_file> file_;
     std::uint64_t offset_ = 0;
     std::uint64_t length_ = 0;
     std::string data_;

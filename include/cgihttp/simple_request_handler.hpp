@@ -8,14 +8,17 @@
 #include "detail/filesystem.hpp"
 #include "directory_listing.hpp"
 #include "mime_types.hpp"
+#include "open_file_cache.hpp"
 #include "range.hpp"
 #include "response_body.hpp"
 #include "url.hpp"
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -43,6 +46,9 @@ public:
     static constexpr std::array<std::string_view, 2> index_pages = {"index.html", "index.htm"};
     /// Whether guess_type() also consults /etc/mime.types, as Python's mimetypes does.
     static constexpr bool use_system_mime_types = true;
+    /// How long an open file is reused before its path is opened again (see
+    /// open_file_cache); each use still checks the file's status. Zero disables the cache.
+    static constexpr std::chrono::milliseconds file_cache_validity{1000};
     /// Whether symbolic links (and so files) outside `directory` may be served. Python follows
     /// every link; set false to refuse any path that resolves outside the directory.
     static constexpr bool allow_symlinks_outside_directory = true;
@@ -117,7 +123,14 @@ protected:
     detail::unique_fd open_path(const std::string& path, bool path_only = false);
 
 private:
-    response_body send_file(detail::unique_fd fd, const struct stat& st, const std::string& path);
+    response_body send_file(std::shared_ptr<const open_file> file, const std::string& path);
+
+    /// The open file at `path`, through the open-file cache shared by this handler class.
+    std::shared_ptr<const open_file> open_cached(const std::string& path) {
+        static open_file_cache cache;
+        return cache.get(path, detail::class_attribute(self(), &Derived::file_cache_validity),
+                         [&](const std::string& p) { return open_path(p); });
+    }
 
     std::string cwd_;
 };
@@ -140,17 +153,19 @@ response_body SimpleRequestHandler<Derived>::send_head() {
         self().send_error(400, "Bad request path");
         return {};
     }
-    detail::unique_fd fd = open_path(path);
-    const bool readable = fd || errno != EACCES;
-    if (!readable) // an unreadable directory is still a directory (Python: isdir)
-        fd = open_path(path, true);
-    struct stat st {};
-    if (!fd || ::fstat(fd.get(), &st) != 0) {
+    std::shared_ptr<const open_file> file = open_cached(path);
+    const bool readable = file || errno != EACCES;
+    if (!readable) { // an unreadable directory is still a directory (Python: isdir)
+        auto probe = std::make_shared<open_file>();
+        probe->fd = open_path(path, true);
+        if (probe->fd && ::fstat(probe->fd.get(), &probe->st) == 0) file = std::move(probe);
+    }
+    if (!file) {
         if (errno == EXDEV) self().log_error("refused a path leading outside the served directory");
         self().send_error(404, "File not found");
         return {};
     }
-    if (S_ISDIR(st.st_mode)) {
+    if (S_ISDIR(file->st.st_mode)) {
         const url_parts parts = url_split(this->path);
         if (parts.path.empty() || parts.path.back() != '/') {
             // Redirect to the directory's URL, query kept ("doing basically what apache does").
@@ -173,23 +188,23 @@ response_body SimpleRequestHandler<Derived>::send_head() {
             std::string index_path = path;
             if (index_path.back() != '/') index_path += '/';
             index_path += index;
-            detail::unique_fd index_fd = open_path(index_path);
-            struct stat index_st {};
-            if (index_fd && ::fstat(index_fd.get(), &index_st) == 0 && S_ISREG(index_st.st_mode))
-                return send_file(std::move(index_fd), index_st, index_path);
+            auto index_file = open_cached(index_path);
+            if (index_file && S_ISREG(index_file->st.st_mode))
+                return send_file(std::move(index_file), index_path);
         }
         return self().list_directory(path);
     }
-    if (!S_ISREG(st.st_mode) || !readable) { // a FIFO, socket or device is not a file to serve
+    if (!S_ISREG(file->st.st_mode) || !readable) { // a FIFO, socket or device: not a file
         self().send_error(404, "File not found");
         return {};
     }
-    return send_file(std::move(fd), st, path);
+    return send_file(std::move(file), path);
 }
 
 template <class Derived>
-response_body SimpleRequestHandler<Derived>::send_file(detail::unique_fd fd, const struct stat& st,
+response_body SimpleRequestHandler<Derived>::send_file(std::shared_ptr<const open_file> file,
                                                        const std::string& path) {
+    const struct stat& st = file->st;
     const auto ctype = self().guess_type(path);
     const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
     const std::time_t mtime = st.st_mtim.tv_sec;
@@ -251,7 +266,7 @@ response_body SimpleRequestHandler<Derived>::send_file(detail::unique_fd fd, con
     self().send_header("ETag", etag);
     self().send_header("Accept-Ranges", "bytes");
     self().end_headers();
-    return response_body::file(std::move(fd), offset, length);
+    return response_body::file(std::move(file), offset, length);
 }
 
 template <class Derived>

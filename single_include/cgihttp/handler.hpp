@@ -2275,10 +2275,11 @@ private:
     body_reader body_;
     std::string headers_buffer_;
     http_version version_;
-    std::uint64_t response_start_ = 0; ///< wfile().bytes_written() when the request began
-    int response_status_ = 0;          ///< status of the last status line sent
-    std::size_t status_lines_ = 0;     ///< status lines sent on this connection
-    bool response_framed_ = false;     ///< Content-Length or Transfer-Encoding was sent
+    std::uint64_t response_start_ = 0;    ///< wfile().bytes_written() when the request began
+    int response_status_ = 0;             ///< status of the last status line sent
+    std::size_t status_lines_ = 0;        ///< status lines sent on this connection
+    bool response_framed_ = false;        ///< Content-Length or Transfer-Encoding was sent
+    bool connection_header_sent_ = false; ///< a Connection field was sent
 };
 
 // ---- Definitions ----
@@ -2572,6 +2573,7 @@ void BaseRequestHandler<Derived>::send_response_only(int code,
                                                      std::optional<std::string_view> message) {
     response_status_ = code;
     response_framed_ = false;
+    connection_header_sent_ = false;
     ++status_lines_;
     if (simple_response()) return;
     headers_buffer_ += attribute_protocol_version();
@@ -2599,6 +2601,7 @@ void BaseRequestHandler<Derived>::send_header(std::string_view keyword, std::str
         headers_buffer_ += "\r\n";
     }
     if (detail::iequals(keyword, "Connection")) {
+        connection_header_sent_ = true;
         if (detail::iequals(value, "close"))
             close_connection = true;
         else if (detail::iequals(value, "keep-alive"))
@@ -2619,6 +2622,13 @@ void BaseRequestHandler<Derived>::send_header(std::string_view keyword, std::uin
 template <class Derived>
 void BaseRequestHandler<Derived>::end_headers() {
     if (simple_response()) return;
+    // RFC 9112 9.6: an HTTP/1.1 response on a connection about to close says so, or the
+    // client would send its next request into the closing socket (Python does not).
+    const bool unframed =
+        !response_framed_ && !status_forbids_body(response_status_) && command != "HEAD";
+    if (response_status_ >= 200 && !connection_header_sent_ && (close_connection || unframed) &&
+        protocol_number() >= http_version{1, 1} && version_ >= http_version{1, 1})
+        headers_buffer_ += "Connection: close\r\n";
     headers_buffer_ += "\r\n";
     self().flush_headers();
 }
@@ -3273,6 +3283,8 @@ namespace cgihttp::detail {
 struct run_as_user {
     uid_t uid = 0;
     gid_t gid = 0;
+    std::string name;
+    std::string home;
 };
 
 /// The uid and primary gid of a user name, or nullopt when there is no such user.
@@ -3282,7 +3294,7 @@ inline std::optional<run_as_user> lookup_user(const std::string& name) {
     std::vector<char> buffer(16384);
     if (::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 || !found)
         return std::nullopt;
-    return run_as_user{found->pw_uid, found->pw_gid};
+    return run_as_user{found->pw_uid, found->pw_gid, found->pw_name, found->pw_dir};
 }
 
 /// A pipe whose two ends are close-on-exec.
@@ -3533,7 +3545,11 @@ public:
         using clock = std::chrono::steady_clock;
         blocking_scope waiting;
         const detail::sigpipe_guard no_sigpipe; // the script may close its stdin early
-        std::string pending;                    // body bytes read but not yet written to the script
+        // Any FIN from the client counts as leaving, as nginx counts it: a request sent and
+        // abandoned must not hold a script (and its slot) until the time limit. A client
+        // that half-closes after sending (nc -N) cannot wait for a script's output.
+        constexpr short gone_events = POLLRDHUP | POLLHUP | POLLERR;
+        std::string pending; // body bytes read but not yet written to the script
         std::size_t pending_start = 0;
         clock::time_point exited_at{};
         bool exited = false;
@@ -3563,7 +3579,7 @@ public:
                 {stdout_ ? stdout_.get() : -1, POLLIN, 0},
                 {stderr_ ? stderr_.get() : -1, POLLIN, 0},
                 {stdin_ && !want_body ? stdin_.get() : -1, POLLOUT, 0},
-                {feed.client_fd, static_cast<short>(POLLRDHUP | (want_body ? POLLIN : 0)), 0},
+                {feed.client_fd, static_cast<short>(gone_events | (want_body ? POLLIN : 0)), 0},
                 {!exited ? child_.pidfd() : -1, POLLIN, 0},
             };
             auto wait = deadline - now;
@@ -3599,7 +3615,7 @@ public:
             }
             if (want_body && (fds[client_slot].revents & POLLIN)) {
                 append_body(pending, feed, buffer, sizeof buffer); // throws at a cut body
-            } else if (fds[client_slot].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+            } else if (fds[client_slot].revents & gone_events) {
                 child_.kill();
                 return cgi_outcome::client_gone;
             }
@@ -3707,7 +3723,7 @@ public:
         while (true) {
             const std::size_t newline = data.find('\n', consumed);
             if (newline == std::string_view::npos) {
-                if (seen_ + data.size() > max_bytes_)
+                if (seen_ + (data.size() - consumed) > max_bytes_) // the unfinished line
                     return fail("header block larger than " + std::to_string(max_bytes_) +
                                 " bytes");
                 return result::need_more;
@@ -3742,7 +3758,8 @@ private:
         const std::string_view value = parsed.value;
         if (detail::iequals(name, "Status")) {
             const auto code = detail::parse_decimal(value.substr(0, 3));
-            if (value.size() < 3 || !code || *code < 100 || *code > 999 ||
+            // 1xx is interim: a script cannot switch protocols or stay pending.
+            if (value.size() < 3 || !code || *code < 200 || *code > 999 ||
                 (value.size() > 3 && !detail::is_ows(value[3])))
                 return fail("malformed Status " + detail::python_repr(value.substr(0, 100)));
             response_.status = static_cast<int>(*code);
@@ -4335,6 +4352,217 @@ private:
 
 } // namespace cgihttp
 // ---- end cgihttp/mime_types.hpp ----
+// ---- begin cgihttp/open_file_cache.hpp ----
+// cgihttp/open_file_cache.hpp - recently served files kept open, so that a request for a
+// file costs one fstat() instead of open() + fstat() + close().
+// Python counterpart: none (Python opens every file afresh); nginx's open_file_cache and
+// lighttpd's stat cache do this.
+
+// ---- begin cgihttp/detail/connection_registry.hpp ----
+// cgihttp/detail/connection_registry.hpp - the server's list of open connections, walked
+// by its timer to enforce timeouts and by shutdown() to close idle connections.
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+
+#include <sys/socket.h>
+
+namespace cgihttp::detail {
+
+/// Milliseconds of the steady clock: deadlines stored in atomics.
+inline std::int64_t steady_now_ms() noexcept {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+/// What the registry needs of a connection: its phase and, while it waits for input, the
+/// deadline of that wait. Both live in one atomic word, so the timer thread expires a wait
+/// only if it is still the same wait (same phase, same deadline) when it acts.
+class registered_connection {
+public:
+    enum phase : std::uint64_t { reading, busy, lingering, expired };
+
+    registered_connection() = default;
+    registered_connection(const registered_connection&) = delete;
+    registered_connection& operator=(const registered_connection&) = delete;
+
+    /// If this connection waits for input past its deadline, ends the wait by shutting down
+    /// the receiving side: the pending read completes and its owner finds `expired`. With
+    /// `now` negative, ends any wait (server shutdown).
+    void expire_if_due(std::int64_t now) noexcept {
+        std::uint64_t word = state_.load();
+        const auto p = word & phase_mask;
+        if ((p != reading && p != lingering) ||
+            (now >= 0 && static_cast<std::int64_t>(word >> phase_bits) > now))
+            return;
+        if (state_.compare_exchange_strong(word, (word & ~phase_mask) | expired))
+            ::shutdown(fd_, SHUT_RD);
+    }
+
+    /// Cuts the connection whatever it is doing (end of a shutdown's grace period).
+    void cut() noexcept { ::shutdown(fd_, SHUT_RDWR); }
+
+protected:
+    /// Starts a wait for input that expires at `deadline_ms` (steady clock).
+    void begin_wait(phase p, std::int64_t deadline_ms) noexcept {
+        state_.store((static_cast<std::uint64_t>(deadline_ms) << phase_bits) | p);
+    }
+
+    /// Ends a wait: true if this side won, false if the timer expired it first.
+    bool end_wait() noexcept {
+        std::uint64_t word = state_.load();
+        while ((word & phase_mask) != expired)
+            if (state_.compare_exchange_weak(word, busy)) return true;
+        state_.store(busy);
+        return false;
+    }
+
+    int fd_ = -1;
+
+private:
+    friend class connection_registry;
+    static constexpr std::uint64_t phase_bits = 2;
+    static constexpr std::uint64_t phase_mask = (1u << phase_bits) - 1;
+    std::atomic<std::uint64_t> state_{busy};
+    registered_connection* prev_ = nullptr;
+    registered_connection* next_ = nullptr;
+};
+
+/// An intrusive list of connections under one mutex: adding and removing happen once per
+/// connection, walking once per timer tick.
+class connection_registry {
+public:
+    void add(registered_connection* c) noexcept {
+        std::lock_guard<std::mutex> lock(mutex_);
+        c->next_ = head_;
+        if (head_) head_->prev_ = c;
+        head_ = c;
+        ++size_;
+    }
+
+    void remove(registered_connection* c) noexcept {
+        std::lock_guard<std::mutex> lock(mutex_);
+        (c->prev_ ? c->prev_->next_ : head_) = c->next_;
+        if (c->next_) c->next_->prev_ = c->prev_;
+        c->prev_ = c->next_ = nullptr;
+        --size_;
+    }
+
+    /// Calls f(connection&) for each connection, under the lock (so none is destroyed
+    /// meanwhile); f must not add or remove connections.
+    template <class F>
+    void for_each(F&& f) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (registered_connection* c = head_; c; c = c->next_)
+            f(*c);
+    }
+
+    std::size_t size() const noexcept {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return size_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    registered_connection* head_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+} // namespace cgihttp::detail
+// ---- end cgihttp/detail/connection_registry.hpp ----
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include <sys/stat.h>
+
+namespace cgihttp {
+
+/// An open file and its status when last checked; shared by the requests sending it.
+struct open_file {
+    detail::unique_fd fd;
+    struct stat st {};
+    std::int64_t opened_ms = 0; ///< steady clock, when the path was last opened
+};
+
+/// Open regular files by path. Each use re-reads the status of the open file (fstat), so a
+/// file changed in place is never described stale; the path itself is opened again after
+/// `validity`, so a file replaced or removed under the same name is noticed by then.
+class open_file_cache {
+public:
+    explicit open_file_cache(std::size_t capacity = 256) : capacity_(capacity) {}
+
+    /// The open file at `path`: from the cache while valid, else opened with `open_path`
+    /// (which returns a detail::unique_fd and sets errno on failure). Regular files are
+    /// cached, anything else is returned uncached. nullptr (errno set) when it cannot be
+    /// opened.
+    template <class OpenPath>
+    std::shared_ptr<const open_file> get(const std::string& path,
+                                         std::chrono::milliseconds validity, OpenPath&& open_path) {
+        const std::int64_t now = detail::steady_now_ms();
+        if (validity.count() > 0) {
+            std::shared_ptr<const open_file> cached;
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                if (const auto it = files_.find(path); it != files_.end()) cached = it->second;
+            }
+            struct stat st {};
+            if (cached && now - cached->opened_ms < validity.count() &&
+                ::fstat(cached->fd.get(), &st) == 0 && same_version(st, cached->st))
+                return cached;
+        }
+        auto file = std::make_shared<open_file>();
+        file->fd = open_path(path);
+        if (!file->fd || ::fstat(file->fd.get(), &file->st) != 0) {
+            const int error = errno;
+            forget(path);
+            errno = error;
+            return nullptr;
+        }
+        file->opened_ms = now;
+        if (validity.count() > 0 && S_ISREG(file->st.st_mode)) {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (files_.size() >= capacity_ && files_.find(path) == files_.end())
+                files_.erase(files_.begin()); // the cache is a hint: any victim will do
+            files_[path] = file;
+        }
+        return file;
+    }
+
+    /// Drops the entry for `path`, if any.
+    void forget(const std::string& path) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        files_.erase(path);
+    }
+
+    /// Entries held.
+    std::size_t size() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return files_.size();
+    }
+
+private:
+    static bool same_version(const struct stat& a, const struct stat& b) noexcept {
+        return a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
+               a.st_mtim.tv_nsec == b.st_mtim.tv_nsec && a.st_ino == b.st_ino;
+    }
+
+    std::size_t capacity_;
+    mutable std::mutex mutex_;
+    std::unordered_map<std::string, std::shared_ptr<const open_file>> files_;
+};
+
+} // namespace cgihttp
+// ---- end cgihttp/open_file_cache.hpp ----
 // ---- begin cgihttp/range.hpp ----
 // cgihttp/range.hpp - the Range request header (RFC 9110 section 14.2), single byte ranges.
 // Python counterpart: none; http.server always sends whole files.
@@ -4413,6 +4641,7 @@ constexpr byte_range evaluate_range(std::string_view header, std::uint64_t size)
 
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -4424,10 +4653,11 @@ public:
     /// Nothing to send: send_head() already answered (an error, a redirect, a 304).
     response_body() = default;
 
-    /// `length` bytes of an open file from `offset`; the descriptor is owned.
-    static response_body file(detail::unique_fd fd, std::uint64_t offset, std::uint64_t length) {
+    /// `length` bytes of an open file from `offset`; the file stays open while needed.
+    static response_body file(std::shared_ptr<const open_file> file, std::uint64_t offset,
+                              std::uint64_t length) {
         response_body body;
-        body.fd_ = std::move(fd);
+        body.file_ = std::move(file);
         body.offset_ = offset;
         body.length_ = length;
         body.present_ = true;
@@ -4446,14 +4676,14 @@ public:
     /// True when there is a body to copy.
     explicit operator bool() const noexcept { return present_; }
     /// The file's descriptor, or -1 for an in-memory body.
-    int fd() const noexcept { return fd_.get(); }
+    int fd() const noexcept { return file_ ? file_->fd.get() : -1; }
     std::uint64_t offset() const noexcept { return offset_; }
     std::uint64_t length() const noexcept { return length_; }
     /// The in-memory body (empty for a file).
     const std::string& data() const noexcept { return data_; }
 
 private:
-    detail::unique_fd fd_;
+    std::shared_ptr<const open_file> file_;
     std::uint64_t offset_ = 0;
     std::uint64_t length_ = 0;
     std::string data_;
@@ -4465,8 +4695,10 @@ private:
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -4494,6 +4726,9 @@ public:
     static constexpr std::array<std::string_view, 2> index_pages = {"index.html", "index.htm"};
     /// Whether guess_type() also consults /etc/mime.types, as Python's mimetypes does.
     static constexpr bool use_system_mime_types = true;
+    /// How long an open file is reused before its path is opened again (see
+    /// open_file_cache); each use still checks the file's status. Zero disables the cache.
+    static constexpr std::chrono::milliseconds file_cache_validity{1000};
     /// Whether symbolic links (and so files) outside `directory` may be served. Python follows
     /// every link; set false to refuse any path that resolves outside the directory.
     static constexpr bool allow_symlinks_outside_directory = true;
@@ -4568,7 +4803,14 @@ protected:
     detail::unique_fd open_path(const std::string& path, bool path_only = false);
 
 private:
-    response_body send_file(detail::unique_fd fd, const struct stat& st, const std::string& path);
+    response_body send_file(std::shared_ptr<const open_file> file, const std::string& path);
+
+    /// The open file at `path`, through the open-file cache shared by this handler class.
+    std::shared_ptr<const open_file> open_cached(const std::string& path) {
+        static open_file_cache cache;
+        return cache.get(path, detail::class_attribute(self(), &Derived::file_cache_validity),
+                         [&](const std::string& p) { return open_path(p); });
+    }
 
     std::string cwd_;
 };
@@ -4591,17 +4833,19 @@ response_body SimpleRequestHandler<Derived>::send_head() {
         self().send_error(400, "Bad request path");
         return {};
     }
-    detail::unique_fd fd = open_path(path);
-    const bool readable = fd || errno != EACCES;
-    if (!readable) // an unreadable directory is still a directory (Python: isdir)
-        fd = open_path(path, true);
-    struct stat st {};
-    if (!fd || ::fstat(fd.get(), &st) != 0) {
+    std::shared_ptr<const open_file> file = open_cached(path);
+    const bool readable = file || errno != EACCES;
+    if (!readable) { // an unreadable directory is still a directory (Python: isdir)
+        auto probe = std::make_shared<open_file>();
+        probe->fd = open_path(path, true);
+        if (probe->fd && ::fstat(probe->fd.get(), &probe->st) == 0) file = std::move(probe);
+    }
+    if (!file) {
         if (errno == EXDEV) self().log_error("refused a path leading outside the served directory");
         self().send_error(404, "File not found");
         return {};
     }
-    if (S_ISDIR(st.st_mode)) {
+    if (S_ISDIR(file->st.st_mode)) {
         const url_parts parts = url_split(this->path);
         if (parts.path.empty() || parts.path.back() != '/') {
             // Redirect to the directory's URL, query kept ("doing basically what apache does").
@@ -4624,23 +4868,23 @@ response_body SimpleRequestHandler<Derived>::send_head() {
             std::string index_path = path;
             if (index_path.back() != '/') index_path += '/';
             index_path += index;
-            detail::unique_fd index_fd = open_path(index_path);
-            struct stat index_st {};
-            if (index_fd && ::fstat(index_fd.get(), &index_st) == 0 && S_ISREG(index_st.st_mode))
-                return send_file(std::move(index_fd), index_st, index_path);
+            auto index_file = open_cached(index_path);
+            if (index_file && S_ISREG(index_file->st.st_mode))
+                return send_file(std::move(index_file), index_path);
         }
         return self().list_directory(path);
     }
-    if (!S_ISREG(st.st_mode) || !readable) { // a FIFO, socket or device is not a file to serve
+    if (!S_ISREG(file->st.st_mode) || !readable) { // a FIFO, socket or device: not a file
         self().send_error(404, "File not found");
         return {};
     }
-    return send_file(std::move(fd), st, path);
+    return send_file(std::move(file), path);
 }
 
 template <class Derived>
-response_body SimpleRequestHandler<Derived>::send_file(detail::unique_fd fd, const struct stat& st,
+response_body SimpleRequestHandler<Derived>::send_file(std::shared_ptr<const open_file> file,
                                                        const std::string& path) {
+    const struct stat& st = file->st;
     const auto ctype = self().guess_type(path);
     const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
     const std::time_t mtime = st.st_mtim.tv_sec;
@@ -4702,7 +4946,7 @@ response_body SimpleRequestHandler<Derived>::send_file(detail::unique_fd fd, con
     self().send_header("ETag", etag);
     self().send_header("Accept-Ranges", "bytes");
     self().end_headers();
-    return response_body::file(std::move(fd), offset, length);
+    return response_body::file(std::move(file), offset, length);
 }
 
 template <class Derived>
@@ -4831,6 +5075,13 @@ private:
 
 } // namespace detail
 
+/// How a script's output becomes the response.
+enum class cgi_output_mode {
+    parsed,       ///< RFC 3875: the server reads the header block and writes the status line
+    nph,          ///< "nph-" scripts: the output is the whole response, passed on raw
+    pass_through, ///< Python's: "200 Script output follows", then the output as it is
+};
+
 template <class Derived>
 class CGIRequestHandler : public SimpleRequestHandler<Derived> {
     using simple = SimpleRequestHandler<Derived>;
@@ -4917,6 +5168,14 @@ public:
     /// here (the server's whole environment is passed on by default, as in Python).
     void filter_cgi_environment(cgi_environment& env) { (void)env; }
 
+    /// Whether Basic credentials from the request are genuine. Python (and this default)
+    /// takes them on trust, so REMOTE_USER is whatever the client claims: redefine this to
+    /// check them when a script relies on REMOTE_USER (git-http-backend allows pushes).
+    bool check_basic_credentials(std::string_view user, std::string_view password) {
+        (void)user, (void)password;
+        return true;
+    }
+
 protected:
     using simple::self;
 
@@ -4924,8 +5183,24 @@ private:
     class output; // maps a script's output onto the HTTP response
     friend class output;
 
+    /// Everything a script is started with.
+    struct launch {
+        std::string script_name;
+        std::string program;
+        std::string directory;
+        std::vector<char*> argv;
+        std::vector<char*> envp;
+        std::optional<detail::run_as_user> run_as;
+        bool stream_body;
+        int stdin_file;
+        cgi_output_mode mode;
+    };
+
+    /// Runs one script and answers with its output; returns a local redirect's target.
+    std::optional<std::string> run_script(const launch& l);
     cgi_environment make_environment(const cgi_script_path& parts, const std::string& scriptfile,
-                                     std::string_view body_length);
+                                     std::string_view body_length,
+                                     const std::optional<detail::run_as_user>& run_as);
     detail::unique_fd spool_body(std::uint64_t& length);
     static detail::script_slots& slots() {
         static detail::script_slots instance;
@@ -4940,17 +5215,15 @@ private:
 template <class Derived>
 class CGIRequestHandler<Derived>::output final : public cgi_output_sink {
 public:
-    enum class mode { parsed, nph, pass_through };
-
-    output(CGIRequestHandler& handler, mode m, std::string script_name)
+    output(CGIRequestHandler& handler, cgi_output_mode m, std::string script_name)
         : h_(handler), mode_(m), script_(std::move(script_name)),
           parser_(detail::class_attribute(handler.self(), &Derived::max_cgi_header_bytes)),
           head_only_(handler.command == "HEAD") {}
 
     void on_output(std::string_view data) override {
         produced_ = true;
-        if (mode_ != mode::parsed) {
-            if (mode_ == mode::nph && !started_) log_nph_status(data);
+        if (mode_ != cgi_output_mode::parsed) {
+            if (mode_ == cgi_output_mode::nph && !started_) log_nph_status(data);
             started_ = true;
             h_.wfile().write(data); // raw, as Python does (HEAD included)
             return;
@@ -4987,10 +5260,18 @@ public:
         h_.self().log_error("CGI script " + script_ + ": " + std::string(line));
     }
 
+    /// Before the script runs: Python's pass-through mode sends its status line at once.
+    void begin() {
+        if (mode_ != cgi_output_mode::pass_through) return;
+        h_.self().send_response(200, "Script output follows");
+        h_.self().flush_headers();
+        started_ = true;
+    }
+
     /// After a completed run: the end of a chunked body, or the error for a script that
     /// gave no valid header block. Returns a local redirect's target, if that is the answer.
     std::optional<std::string> finish() {
-        if (mode_ != mode::parsed) {
+        if (mode_ != cgi_output_mode::parsed) {
             h_.close_connection = true;
             return std::nullopt;
         }
@@ -5005,7 +5286,7 @@ public:
         const cgi_response& r = parser_.response();
         if (r.kind == cgi_response_kind::local_redirect) return r.location;
         if (chunked_) h_.wfile().write("0\r\n\r\n");
-        if (remaining_ && *remaining_ > 0) {
+        if (remaining_ && *remaining_ > 0 && !no_body_) {
             h_.self().log_error("CGI script " + script_ +
                                 ": output shorter than its Content-Length");
             h_.close_connection = true; // the client can tell the body is cut
@@ -5028,7 +5309,8 @@ private:
             if (!detail::iequals(name, "Server") && !detail::iequals(name, "Date"))
                 self.send_header(name, value);
         no_body_ = head_only_ || status_forbids_body(r.status);
-        if (r.content_length) {
+        // RFC 9110 8.6: no Content-Length on 1xx and 204 (304 may repeat the GET's).
+        if (r.content_length && (r.status == 304 || !status_forbids_body(r.status))) {
             remaining_ = r.content_length;
             self.send_header("Content-Length", std::to_string(*r.content_length));
         } else if (!no_body_ && h_.request_version_number() >= http_version{1, 1} &&
@@ -5074,7 +5356,7 @@ private:
     }
 
     CGIRequestHandler& h_;
-    mode mode_;
+    cgi_output_mode mode_;
     std::string script_;
     cgi_response_parser parser_;
     std::string head_;
@@ -5111,9 +5393,9 @@ detail::unique_fd CGIRequestHandler<Derived>::spool_body(std::uint64_t& length) 
 }
 
 template <class Derived>
-cgi_environment CGIRequestHandler<Derived>::make_environment(const cgi_script_path& parts,
-                                                             const std::string& scriptfile,
-                                                             std::string_view body_length) {
+cgi_environment CGIRequestHandler<Derived>::make_environment(
+    const cgi_script_path& parts, const std::string& scriptfile, std::string_view body_length,
+    const std::optional<detail::run_as_user>& run_as) {
     cgi_environment env(server_environment());
     const server_info* srv = this->server;
     env.set("SERVER_SOFTWARE", self().version_string());
@@ -5141,8 +5423,11 @@ cgi_environment CGIRequestHandler<Derived>::make_environment(const cgi_script_pa
             env.set("AUTH_TYPE", scheme);
             if (detail::iequals(scheme, "Basic")) {
                 const auto decoded = base64_decode(detail::trim_ows(value.substr(space + 1)));
-                if (decoded && decoded->find(':') != std::string::npos) // RFC 7617: first ':'
-                    env.set("REMOTE_USER", decoded->substr(0, decoded->find(':')));
+                const std::size_t colon = decoded ? decoded->find(':') : std::string::npos;
+                if (colon != std::string::npos && // RFC 7617: the user-id ends at the first ':'
+                    self().check_basic_credentials(std::string_view(*decoded).substr(0, colon),
+                                                   std::string_view(*decoded).substr(colon + 1)))
+                    env.set("REMOTE_USER", decoded->substr(0, colon));
             }
         }
     }
@@ -5165,6 +5450,11 @@ cgi_environment CGIRequestHandler<Derived>::make_environment(const cgi_script_pa
     env.set("SERVER_ADDR", detail::local_host(this->connection_stream().native_handle()));
     env.set("REQUEST_SCHEME", "http");
     env.set("REDIRECT_STATUS", "200");
+    if (run_as) { // as su does: the server's HOME is not the script user's
+        env.set("HOME", run_as->home);
+        env.set("USER", run_as->name);
+        env.set("LOGNAME", run_as->name);
+    }
     self().filter_cgi_environment(env);
     return env;
 }
@@ -5236,9 +5526,9 @@ void CGIRequestHandler<Derived>::run_cgi() {
     const std::string script_base = scriptfile.substr(scriptfile.rfind('/') + 1);
     const bool nph = script_base.rfind("nph-", 0) == 0;
     const bool parse = detail::class_attribute(self(), &Derived::cgi_parse_headers);
-    const auto mode = nph     ? output::mode::nph
-                      : parse ? output::mode::parsed
-                              : output::mode::pass_through;
+    const auto mode = nph     ? cgi_output_mode::nph
+                      : parse ? cgi_output_mode::parsed
+                              : cgi_output_mode::pass_through;
 
     std::vector<std::string> args;
     std::string program = scriptfile;
@@ -5251,7 +5541,7 @@ void CGIRequestHandler<Derived>::run_cgi() {
     }
     for (std::string& word : isindex_arguments(parts.query))
         args.push_back(std::move(word));
-    const cgi_environment env = make_environment(parts, scriptfile, body_length);
+    const cgi_environment env = make_environment(parts, scriptfile, body_length, run_as);
     const std::vector<std::string> env_entries = env.entries();
     std::vector<char*> argv;
     for (std::string& a : args)
@@ -5263,15 +5553,48 @@ void CGIRequestHandler<Derived>::run_cgi() {
     envp.push_back(nullptr);
     const std::string directory = scriptfile.substr(0, scriptfile.rfind('/'));
 
+    launch l{parts.script_name,
+             std::move(program),
+             directory,
+             argv,
+             envp,
+             run_as,
+             stream_body,
+             spooled ? spooled.get() : detail::dev_null(),
+             mode};
+    const std::optional<std::string> redirect = run_script(l);
+    if (!redirect) return;
+    if (++redirect_depth_ > detail::class_attribute(self(), &Derived::max_local_redirects)) {
+        redirect_depth_ = 0;
+        self().send_error(500, "Too many local redirects");
+        return;
+    }
+    // RFC 3875 6.2.2: serve the new path as a GET (a HEAD stays a HEAD), the original body
+    // dropped (the connection closes if too much of it is left to read).
+    if (!this->rfile().discard(detail::class_attribute(self(), &Derived::max_discarded_body)))
+        this->close_connection = true;
+    const bool head = this->command == "HEAD";
+    this->command = head ? "HEAD" : "GET";
+    this->path = *redirect;
+    this->rfile().reset(&this->connection_input(), body_framing{});
+    if (head)
+        self().do_HEAD();
+    else
+        self().do_GET();
+    redirect_depth_ = 0;
+}
+
+template <class Derived>
+std::optional<std::string> CGIRequestHandler<Derived>::run_script(const launch& l) {
     detail::script_slots& pool = slots();
     if (!pool.acquire(detail::class_attribute(self(), &Derived::max_cgi_processes),
                       detail::class_attribute(self(), &Derived::cgi_queue_timeout))) {
-        self().log_error("CGI script " + parts.script_name + ": too many scripts running");
+        self().log_error("CGI script " + l.script_name + ": too many scripts running");
         self().send_response(503);
         self().send_header("Retry-After", "1");
         self().send_header("Content-Length", "0");
         self().end_headers();
-        return;
+        return std::nullopt;
     }
     struct slot_release {
         detail::script_slots& pool;
@@ -5281,50 +5604,50 @@ void CGIRequestHandler<Derived>::run_cgi() {
     std::optional<cgi_process> process;
     try {
         detail::pipe_pair in;
-        if (stream_body) {
+        if (l.stream_body) {
             in = detail::make_pipe();
             ::fcntl(in.write.get(), F_SETFL, O_NONBLOCK); // never block the pump on stdin
         }
         detail::pipe_pair out = detail::make_pipe();
         detail::pipe_pair err = detail::make_pipe();
         detail::spawn_spec spec;
-        spec.program = program.c_str();
-        spec.argv = argv.data();
-        spec.envp = envp.data();
-        spec.working_directory = directory.c_str();
-        spec.stdin_fd = stream_body ? in.read.get() : spooled ? spooled.get() : detail::dev_null();
+        spec.program = l.program.c_str();
+        spec.argv = l.argv.data();
+        spec.envp = l.envp.data();
+        spec.working_directory = l.directory.c_str();
+        spec.stdin_fd = l.stream_body ? in.read.get() : l.stdin_file;
         spec.stdout_fd = out.write.get();
         spec.stderr_fd = err.write.get();
-        spec.run_as = run_as;
+        spec.run_as = l.run_as;
         detail::spawn_error failure;
         const pid_t pid = detail::spawn(spec, failure);
         if (pid < 0) {
-            self().log_error("CGI script " + parts.script_name + ": " + failure.step + ": " +
+            self().log_error("CGI script " + l.script_name + ": " + failure.step + ": " +
                              std::strerror(failure.error));
             const bool denied = failure.error == EACCES || failure.error == EPERM;
             const bool exhausted = failure.error == EAGAIN || failure.error == ENOMEM;
             self().send_error(denied      ? 403
                               : exhausted ? 503
                                           : 500,
-                              denied ? "CGI script is not executable " + shown
+                              denied ? "CGI script is not executable (" +
+                                           detail::python_repr(l.script_name) + ")"
                                      : "CGI script could not be started");
-            return;
+            return std::nullopt;
         }
         process.emplace(detail::child_process(pid), std::move(in.write), std::move(out.read),
                         std::move(err.read));
     } catch (const std::system_error& e) { // out of descriptors or processes
-        self().log_error("CGI script " + parts.script_name + ": " + e.what());
+        self().log_error("CGI script " + l.script_name + ": " + e.what());
         self().send_error(503, "Too many open files or processes");
-        return;
+        return std::nullopt;
     }
 
-    output sink(*this, mode, parts.script_name);
-    if (mode == output::mode::pass_through) {
-        self().send_response(200, "Script output follows");
-        self().flush_headers();
-    }
+    output sink(*this, l.mode, l.script_name);
+    sink.begin();
+    this->wfile().flush(); // a pending "100 Continue": the client waits for it to send the body
+    const int client_fd = this->connection_stream().native_handle();
     cgi_body_feed feed;
-    if (stream_body)
+    if (l.stream_body)
         feed = {&this->rfile(), &this->connection_input(), client_fd};
     else
         feed.client_fd = client_fd;
@@ -5334,42 +5657,25 @@ void CGIRequestHandler<Derived>::run_cgi() {
         sink, feed, deadline, detail::class_attribute(self(), &Derived::cgi_exit_grace));
     const int status = process->child().status();
     if (process->child().reaped() && WIFEXITED(status) && WEXITSTATUS(status) != 0)
-        self().log_error("CGI script " + parts.script_name + " exit code " +
+        self().log_error("CGI script " + l.script_name + " exit code " +
                          std::to_string(WEXITSTATUS(status)));
     else if (process->child().reaped() && WIFSIGNALED(status))
-        self().log_error("CGI script " + parts.script_name + " killed by signal " +
+        self().log_error("CGI script " + l.script_name + " killed by signal " +
                          std::to_string(WTERMSIG(status)));
     process.reset(); // kills what is left of the group and reaps
 
-    if (outcome == cgi_outcome::client_gone) {
-        self().log_error("CGI script " + parts.script_name + ": the client went away");
-        this->close_connection = true;
-        return;
-    }
+    if (outcome == cgi_outcome::client_gone) // nothing to answer: unwind as a dead connection
+        throw std::system_error(std::make_error_code(std::errc::connection_aborted),
+                                "the client went away while CGI script " + l.script_name + " ran");
     if (outcome == cgi_outcome::timed_out) {
-        self().log_error("CGI script " + parts.script_name + ": time limit reached, killed");
+        self().log_error("CGI script " + l.script_name + ": time limit reached, killed");
         if (sink.started())
             this->close_connection = true;
         else
             self().send_error(504, "CGI script timed out");
-        return;
+        return std::nullopt;
     }
-    const std::optional<std::string> redirect = sink.finish();
-    if (!redirect) return;
-    if (++redirect_depth_ > detail::class_attribute(self(), &Derived::max_local_redirects)) {
-        redirect_depth_ = 0;
-        self().send_error(500, "Too many local redirects");
-        return;
-    }
-    // RFC 3875 6.2.2: serve the new path as a GET, the original body dropped (the
-    // connection closes if too much of it is left to read).
-    if (!this->rfile().discard(detail::class_attribute(self(), &Derived::max_discarded_body)))
-        this->close_connection = true;
-    this->command = "GET";
-    this->path = *redirect;
-    this->rfile().reset(&this->connection_input(), body_framing{});
-    self().do_GET();
-    redirect_depth_ = 0;
+    return sink.finish();
 }
 
 } // namespace cgihttp
@@ -5384,122 +5690,6 @@ void CGIRequestHandler<Derived>::run_cgi() {
 // whole request head without holding a thread, runs the handler on it, closes gracefully.
 // Python counterpart: socketserver's process_request()/finish_request()/shutdown_request().
 
-// ---- begin cgihttp/detail/connection_registry.hpp ----
-// cgihttp/detail/connection_registry.hpp - the server's list of open connections, walked
-// by its timer to enforce timeouts and by shutdown() to close idle connections.
-
-#include <atomic>
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <mutex>
-
-#include <sys/socket.h>
-
-namespace cgihttp::detail {
-
-/// Milliseconds of the steady clock: deadlines stored in atomics.
-inline std::int64_t steady_now_ms() noexcept {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-/// What the registry needs of a connection: its phase and, while it waits for input, the
-/// deadline of that wait. Both live in one atomic word, so the timer thread expires a wait
-/// only if it is still the same wait (same phase, same deadline) when it acts.
-class registered_connection {
-public:
-    enum phase : std::uint64_t { reading, busy, lingering, expired };
-
-    registered_connection() = default;
-    registered_connection(const registered_connection&) = delete;
-    registered_connection& operator=(const registered_connection&) = delete;
-
-    /// If this connection waits for input past its deadline, ends the wait by shutting down
-    /// the receiving side: the pending read completes and its owner finds `expired`. With
-    /// `now` negative, ends any wait (server shutdown).
-    void expire_if_due(std::int64_t now) noexcept {
-        std::uint64_t word = state_.load();
-        const auto p = word & phase_mask;
-        if ((p != reading && p != lingering) ||
-            (now >= 0 && static_cast<std::int64_t>(word >> phase_bits) > now))
-            return;
-        if (state_.compare_exchange_strong(word, (word & ~phase_mask) | expired))
-            ::shutdown(fd_, SHUT_RD);
-    }
-
-    /// Cuts the connection whatever it is doing (end of a shutdown's grace period).
-    void cut() noexcept { ::shutdown(fd_, SHUT_RDWR); }
-
-protected:
-    /// Starts a wait for input that expires at `deadline_ms` (steady clock).
-    void begin_wait(phase p, std::int64_t deadline_ms) noexcept {
-        state_.store((static_cast<std::uint64_t>(deadline_ms) << phase_bits) | p);
-    }
-
-    /// Ends a wait: true if this side won, false if the timer expired it first.
-    bool end_wait() noexcept {
-        std::uint64_t word = state_.load();
-        while ((word & phase_mask) != expired)
-            if (state_.compare_exchange_weak(word, busy)) return true;
-        state_.store(busy);
-        return false;
-    }
-
-    int fd_ = -1;
-
-private:
-    friend class connection_registry;
-    static constexpr std::uint64_t phase_bits = 2;
-    static constexpr std::uint64_t phase_mask = (1u << phase_bits) - 1;
-    std::atomic<std::uint64_t> state_{busy};
-    registered_connection* prev_ = nullptr;
-    registered_connection* next_ = nullptr;
-};
-
-/// An intrusive list of connections under one mutex: adding and removing happen once per
-/// connection, walking once per timer tick.
-class connection_registry {
-public:
-    void add(registered_connection* c) noexcept {
-        std::lock_guard<std::mutex> lock(mutex_);
-        c->next_ = head_;
-        if (head_) head_->prev_ = c;
-        head_ = c;
-        ++size_;
-    }
-
-    void remove(registered_connection* c) noexcept {
-        std::lock_guard<std::mutex> lock(mutex_);
-        (c->prev_ ? c->prev_->next_ : head_) = c->next_;
-        if (c->next_) c->next_->prev_ = c->prev_;
-        c->prev_ = c->next_ = nullptr;
-        --size_;
-    }
-
-    /// Calls f(connection&) for each connection, under the lock (so none is destroyed
-    /// meanwhile); f must not add or remove connections.
-    template <class F>
-    void for_each(F&& f) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        for (registered_connection* c = head_; c; c = c->next_)
-            f(*c);
-    }
-
-    std::size_t size() const noexcept {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return size_;
-    }
-
-private:
-    mutable std::mutex mutex_;
-    registered_connection* head_ = nullptr;
-    std::size_t size_ = 0;
-};
-
-} // namespace cgihttp::detail
-// ---- end cgihttp/detail/connection_registry.hpp ----
 // ---- begin cgihttp/server_options.hpp ----
 // cgihttp/server_options.hpp - the settings of the default server loop, with their defaults.
 // Python counterpart: HTTPServer's constructor arguments and socketserver class attributes.

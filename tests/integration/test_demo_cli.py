@@ -17,7 +17,7 @@ import cgihttp_testlib as lib
 CURL = '/usr/bin/curl'
 SLACK = 2.0  # CTest may run scripts in parallel, sanitizer builds are slow
 USAGE = ('usage: cgihttpserver [-h] [--cgi] [-b ADDRESS] [-d DIRECTORY] [-p VERSION] '
-         '[port]\n')
+         '[-q] [port]\n')
 
 
 def have_ipv6():

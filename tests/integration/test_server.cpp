@@ -1,16 +1,22 @@
 // test_server.cpp - the server the integration tests drive over loopback. Its handlers
 // mirror those of Python's test_httpservers.py, so the Python tests port line by line.
 //     cgihttp_test_server KIND [--protocol V] [--keepalive-ms N] [--header-ms N] [--io-ms N]
-// KIND: base (BaseHTTPServerTestCase), logging (RequestHandlerLoggingTestCase), echo.
+// KIND: base (BaseHTTPServerTestCase), logging (RequestHandlerLoggingTestCase), echo, cgi.
+// cgi: a CGIRequestHandler whose class attributes come from the command line:
+//     cgihttp_test_server cgi --directory DIR [--protocol V] [--cgi-timeout-ms N]
+//         [--max-cgi N] [--cgi-queue-ms N] [--pass-through] [--exit-grace-ms N]
 // Prints "PORT <n>" once listening on 127.0.0.1; stops on SIGINT or SIGTERM.
 #include <cgihttp/handler.hpp>
 
 #include <asio/signal_set.hpp>
 
+#include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace {
 
@@ -122,11 +128,41 @@ private:
     }
 };
 
+/// A CGI gateway whose attributes are data members, set from the command line.
+struct cgi_handler : cgihttp::CGIRequestHandler<cgi_handler> {
+    std::string_view protocol_version = "HTTP/1.0";
+    std::chrono::milliseconds cgi_timeout{60000};
+    std::chrono::milliseconds cgi_exit_grace{2000};
+    std::size_t max_cgi_processes = 64;
+    std::chrono::milliseconds cgi_queue_timeout{10000};
+    bool cgi_parse_headers = true;
+};
+
+/// What the cgi kind takes from the command line.
+struct cgi_settings {
+    std::string directory;
+    std::chrono::milliseconds timeout{60000};
+    std::chrono::milliseconds exit_grace{2000};
+    std::size_t max_processes = 64;
+    std::chrono::milliseconds queue_timeout{10000};
+    bool pass_through = false;
+};
+
 template <class Handler>
-int serve(const cgihttp::server_options& options, const std::string& protocol) {
+int serve(const cgihttp::server_options& options, const std::string& protocol,
+          const cgi_settings& cgi = {}) {
     cgihttp::server<Handler> server(options, [&] {
         Handler handler;
         if constexpr (std::is_same_v<Handler, echo_handler>) handler.protocol_version = protocol;
+        if constexpr (std::is_same_v<Handler, cgi_handler>) {
+            handler.protocol_version = protocol;
+            handler.directory = cgi.directory;
+            handler.cgi_timeout = cgi.timeout;
+            handler.cgi_exit_grace = cgi.exit_grace;
+            handler.max_cgi_processes = cgi.max_processes;
+            handler.cgi_queue_timeout = cgi.queue_timeout;
+            handler.cgi_parse_headers = !cgi.pass_through;
+        }
         return handler;
     });
     asio::signal_set signals(server.context(), SIGINT, SIGTERM);
@@ -143,7 +179,7 @@ int serve(const cgihttp::server_options& options, const std::string& protocol) {
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: %s base|logging|echo [options]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s base|logging|echo|cgi [options]\n", argv[0]);
         return 2;
     }
     const std::string kind = argv[1];
@@ -151,8 +187,15 @@ int main(int argc, char** argv) {
     options.bind_address = "127.0.0.1";
     options.port = 0;
     std::string protocol = "HTTP/1.0";
-    for (int i = 2; i + 1 < argc; i += 2) {
+    cgi_settings cgi;
+    for (int i = 2; i < argc; i += 2) {
         const std::string_view flag = argv[i];
+        if (flag == "--pass-through") { // the only flag without a value
+            cgi.pass_through = true;
+            --i;
+            continue;
+        }
+        if (i + 1 >= argc) break;
         const std::chrono::milliseconds ms(std::atol(argv[i + 1]));
         if (flag == "--protocol")
             protocol = argv[i + 1];
@@ -164,10 +207,21 @@ int main(int argc, char** argv) {
             options.io_timeout = ms;
         else if (flag == "--threads")
             options.threads = static_cast<std::size_t>(std::atol(argv[i + 1]));
+        else if (flag == "--directory")
+            cgi.directory = argv[i + 1];
+        else if (flag == "--cgi-timeout-ms")
+            cgi.timeout = ms;
+        else if (flag == "--exit-grace-ms")
+            cgi.exit_grace = ms;
+        else if (flag == "--max-cgi")
+            cgi.max_processes = static_cast<std::size_t>(std::atol(argv[i + 1]));
+        else if (flag == "--cgi-queue-ms")
+            cgi.queue_timeout = ms;
     }
     if (kind == "base") return serve<base_handler>(options, protocol);
     if (kind == "logging") return serve<logging_handler>(options, protocol);
     if (kind == "echo") return serve<echo_handler>(options, protocol);
+    if (kind == "cgi") return serve<cgi_handler>(options, protocol, cgi);
     std::fprintf(stderr, "unknown kind %s\n", kind.c_str());
     return 2;
 }

@@ -629,7 +629,7 @@ TEST_SUITE("BaseRequestHandler") {
         CHECK(h.close_connection);
     }
 
-    TEST_CASE("A response without Content-Length closes even an HTTP/1.1 connection") {
+    TEST_CASE("A response without Content-Length closes even an HTTP/1.1 connection, and says so") {
         handler h;
         h.respond = [](handler& x) {
             x.send_response(200);
@@ -638,7 +638,9 @@ TEST_SUITE("BaseRequestHandler") {
         };
         const std::string out =
             run_request(h, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n", true);
-        CHECK(out == "HTTP/1.1 200 OK\r\nServer: SRV\r\nDate: DATE\r\n\r\nuntil close");
+        // RFC 9112 9.6: the response announces the close (Python's does not).
+        CHECK(out == "HTTP/1.1 200 OK\r\nServer: SRV\r\nDate: DATE\r\nConnection: close\r\n\r\n"
+                     "until close");
         CHECK(h.calls == 1);
         CHECK(h.close_connection);
     }

@@ -473,3 +473,26 @@ TEST_CASE("a header block written in pieces is parsed once") {
     CHECK(r.count("X-B") == 1);
     CHECK(r.body == "body");
 }
+
+TEST_CASE("check_basic_credentials decides whether REMOTE_USER is set") {
+    struct checking : cgihttp::CGIRequestHandler<checking> {
+        bool check_basic_credentials(std::string_view user, std::string_view password) {
+            return user == "alice" && password == "secret:with:colons";
+        }
+        void log_message(std::string_view) {}
+    };
+    cgi_dir dir;
+    dir.script("who.sh",
+               "echo 'Content-Type: text/plain'; echo; echo \"$AUTH_TYPE/${REMOTE_USER-none}\"\n");
+    const auto ask = [&](const std::string& credentials) {
+        checking h;
+        h.directory = dir.root.string();
+        return parse_response(
+                   run_request(h, "GET /cgi-bin/who.sh HTTP/1.0\r\nAuthorization: Basic " +
+                                      credentials + "\r\n\r\n"))
+            .body;
+    };
+    CHECK(ask("YWxpY2U6c2VjcmV0OndpdGg6Y29sb25z") == "Basic/alice\n"); // alice:secret:with:colons
+    CHECK(ask("YWxpY2U6d3Jvbmc=") == "Basic/none\n");                  // alice:wrong
+    CHECK(ask("!!!") == "Basic/none\n");
+}

@@ -30,6 +30,8 @@ namespace cgihttp::detail {
 struct run_as_user {
     uid_t uid = 0;
     gid_t gid = 0;
+    std::string name;
+    std::string home;
 };
 
 /// The uid and primary gid of a user name, or nullopt when there is no such user.
@@ -39,7 +41,7 @@ inline std::optional<run_as_user> lookup_user(const std::string& name) {
     std::vector<char> buffer(16384);
     if (::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 || !found)
         return std::nullopt;
-    return run_as_user{found->pw_uid, found->pw_gid};
+    return run_as_user{found->pw_uid, found->pw_gid, found->pw_name, found->pw_dir};
 }
 
 /// A pipe whose two ends are close-on-exec.
