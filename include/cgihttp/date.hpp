@@ -17,15 +17,21 @@ inline constexpr const char* weekday_names[] = {"Sun", "Mon", "Tue", "Wed", "Thu
 inline constexpr const char* month_names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                               "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-/// Formats a time as an RFC 9110 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
+/// Formats a time as an RFC 9110 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT". The last
+/// result is kept per thread: a file's Last-Modified is formatted again and again.
 inline std::string format_http_date(std::time_t t) {
+    thread_local std::time_t last = -1;
+    thread_local std::string formatted;
+    if (t == last) return formatted;
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[40];
     std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", weekday_names[tm.tm_wday],
                   tm.tm_mday, month_names[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
                   tm.tm_sec);
-    return buf;
+    formatted = buf;
+    last = t;
+    return formatted;
 }
 
 /// The current time as an IMF-fixdate, formatted at most once per second per thread: every

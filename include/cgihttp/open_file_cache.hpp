@@ -4,6 +4,7 @@
 // lighttpd's stat cache do this.
 #pragma once
 
+#include "conditional.hpp"
 #include "detail/connection_registry.hpp"
 #include "detail/unique_fd.hpp"
 
@@ -23,6 +24,7 @@ namespace cgihttp {
 struct open_file {
     detail::unique_fd fd;
     struct stat st {};
+    std::string etag;           ///< file_etag(st), computed once per open
     std::int64_t opened_ms = 0; ///< steady clock, when the path was last opened
 };
 
@@ -61,6 +63,7 @@ public:
             return nullptr;
         }
         file->opened_ms = now;
+        file->etag = file_etag(file->st);
         if (validity.count() > 0 && S_ISREG(file->st.st_mode)) {
             std::lock_guard<std::mutex> lock(mutex_);
             if (files_.size() >= capacity_ && files_.find(path) == files_.end())

@@ -208,7 +208,7 @@ response_body SimpleRequestHandler<Derived>::send_file(std::shared_ptr<const ope
     const auto ctype = self().guess_type(path);
     const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
     const std::time_t mtime = st.st_mtim.tv_sec;
-    const std::string etag = file_etag(st);
+    const std::string& etag = file->etag;
     const headers& h = this->headers;
 
     // RFC 9110 section 13.2.2: the order in which preconditions are evaluated.

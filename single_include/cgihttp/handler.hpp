@@ -1535,15 +1535,21 @@ inline constexpr const char* weekday_names[] = {"Sun", "Mon", "Tue", "Wed", "Thu
 inline constexpr const char* month_names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                               "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-/// Formats a time as an RFC 9110 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
+/// Formats a time as an RFC 9110 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT". The last
+/// result is kept per thread: a file's Last-Modified is formatted again and again.
 inline std::string format_http_date(std::time_t t) {
+    thread_local std::time_t last = -1;
+    thread_local std::string formatted;
+    if (t == last) return formatted;
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[40];
     std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", weekday_names[tm.tm_wday],
                   tm.tm_mday, month_names[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
                   tm.tm_sec);
-    return buf;
+    formatted = buf;
+    last = t;
+    return formatted;
 }
 
 /// The current time as an IMF-fixdate, formatted at most once per second per thread: every
@@ -4491,6 +4497,7 @@ namespace cgihttp {
 struct open_file {
     detail::unique_fd fd;
     struct stat st {};
+    std::string etag;           ///< file_etag(st), computed once per open
     std::int64_t opened_ms = 0; ///< steady clock, when the path was last opened
 };
 
@@ -4529,6 +4536,7 @@ public:
             return nullptr;
         }
         file->opened_ms = now;
+        file->etag = file_etag(file->st);
         if (validity.count() > 0 && S_ISREG(file->st.st_mode)) {
             std::lock_guard<std::mutex> lock(mutex_);
             if (files_.size() >= capacity_ && files_.find(path) == files_.end())
@@ -4888,7 +4896,7 @@ response_body SimpleRequestHandler<Derived>::send_file(std::shared_ptr<const ope
     const auto ctype = self().guess_type(path);
     const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
     const std::time_t mtime = st.st_mtim.tv_sec;
-    const std::string etag = file_etag(st);
+    const std::string& etag = file->etag;
     const headers& h = this->headers;
 
     // RFC 9110 section 13.2.2: the order in which preconditions are evaluated.
