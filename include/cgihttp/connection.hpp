@@ -7,6 +7,7 @@
 #include "connection_info.hpp"
 #include "detail/class_attribute.hpp"
 #include "detail/connection_registry.hpp"
+#include "detail/sigpipe.hpp"
 #include "request_parser.hpp"
 #include "server_options.hpp"
 #include "stream.hpp"
@@ -21,6 +22,9 @@
 #include <system_error>
 #include <utility>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 
 namespace cgihttp {
@@ -56,6 +60,7 @@ public:
         socket_.native_non_blocking(true, ec);
         fd_ = socket_.native_handle();
         stream_ = socket_stream(fd_, state_.options.io_timeout);
+        handler_.wfile().allow_deferred_files(true);
         handler_.attach(stream_, peer_address(socket_), &state_.info);
         state_.registry.add(this);
         registered_ = true;
@@ -120,24 +125,78 @@ private:
         close_gracefully();
     }
 
-    /// Runs the handler on each complete request buffered, then waits or closes.
+    /// Runs the handler on each complete request buffered, then waits or closes. A large
+    /// file a response ends with is sent from here as the socket takes it (send_file()), so
+    /// no thread waits for a slow client.
     void serve() {
         while (true) {
             handler_.handle_one_request();
             first_request_ = false;
             scanner_.reset();
-            if (handler_.close_connection || state_.stopping.load()) {
-                close_gracefully();
-                return;
-            }
-            if (input().buffered().empty() || !scanner_.complete(input().buffered())) break;
+            if (auto file = handler_.wfile().take_deferred_file(); file && !send_file(*file))
+                return; // the rest goes out asynchronously
+            if (!next_request_buffered()) return;
         }
+    }
+
+    /// After a response: true when another complete request is buffered; otherwise closes or
+    /// waits for the next request, and returns false.
+    bool next_request_buffered() {
+        if (handler_.close_connection || state_.stopping.load()) {
+            close_gracefully();
+            return false;
+        }
+        if (!input().buffered().empty() && scanner_.complete(input().buffered())) return true;
         if (input().at_eof()) { // the client half-closed: no further request can come
             close_gracefully();
-            return;
+            return false;
         }
         head_deadline_ = detail::steady_now_ms() + state_.options.header_timeout.count();
         wait_for_head();
+        return false;
+    }
+
+    /// Sends a deferred file as the socket takes it: a piece of at most send_piece bytes each
+    /// time the socket is writable, with at most notsent_lowat bytes left unsent in the kernel
+    /// (TCP_NOTSENT_LOWAT). Filling the socket buffer at once let queued data leave the
+    /// instant an ACK arrived: the receiver then measured a tiny round trip, its window
+    /// autotuning kept the window small, and 10 MiB transfers ran at 0.6x lighttpd on
+    /// loopback; paced, 1.3x (bench/run.py). The io timeout applies to each wait. True when
+    /// all is sent now; false when the rest goes out asynchronously (serving continues
+    /// afterwards) or the connection failed and was closed (the response is cut after its
+    /// status line went out: closing is the only signal left).
+    bool send_file(buffered_writer::deferred_file file) {
+        if (!paced_) {
+            ::setsockopt(fd_, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &notsent_lowat, sizeof notsent_lowat);
+            paced_ = true;
+        }
+        while (file.count > 0) {
+            off_t offset = static_cast<off_t>(file.offset);
+            const detail::sigpipe_guard no_sigpipe;
+            const ssize_t n =
+                ::sendfile(fd_, file.fd, &offset, std::min<std::uint64_t>(file.count, send_piece));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) {
+                close_now(); // the client went away, or the file shrank under its length
+                return false;
+            }
+            if (n > 0) {
+                file.offset += std::uint64_t(n);
+                file.count -= std::uint64_t(n);
+                if (file.count == 0) return true;
+            }
+            begin_wait(sending, detail::steady_now_ms() + state_.options.io_timeout.count());
+            socket_.async_wait(asio::ip::tcp::socket::wait_write, [self = this->shared_from_this(),
+                                                                   file = std::move(file)](
+                                                                      std::error_code ec) mutable {
+                if (!self->end_wait() || ec)
+                    self->close_now();
+                else if (self->send_file(std::move(file)) && self->next_request_buffered())
+                    self->serve();
+            });
+            return false;
+        }
+        return true;
     }
 
     /// Sends FIN after the response, then reads and drops what the client still sends until
@@ -195,6 +254,8 @@ private:
     }
 
     static constexpr std::size_t max_linger_bytes = 1024 * 1024;
+    static constexpr std::size_t send_piece = 512 * 1024;
+    static constexpr int notsent_lowat = 32 * 1024;
 
     detail::server_state& state_;
     asio::ip::tcp::socket socket_;
@@ -204,6 +265,7 @@ private:
     std::int64_t head_deadline_ = 0;
     std::size_t lingered_ = 0;
     bool first_request_ = true;
+    bool paced_ = false;
     bool registered_ = false;
 };
 

@@ -40,6 +40,8 @@ public:
 
     /// True when there is a body to copy.
     explicit operator bool() const noexcept { return present_; }
+    /// The open file, or nullptr for an in-memory body.
+    const std::shared_ptr<const open_file>& file() const noexcept { return file_; }
     /// The file's descriptor, or -1 for an in-memory body.
     int fd() const noexcept { return file_ ? file_->fd.get() : -1; }
     std::uint64_t offset() const noexcept { return offset_; }

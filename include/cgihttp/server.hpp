@@ -196,7 +196,7 @@ private:
             if (ec) return;
             const std::int64_t now = detail::steady_now_ms();
             state_.registry.for_each([&](detail::registered_connection& c) {
-                c.expire_if_due(state_.stopping.load() ? -1 : now);
+                c.expire_if_due(now, state_.stopping.load());
             });
             if (state_.stopping.load()) {
                 if (state_.registry.size() == 0 || now > shutdown_deadline_ + grace_ms()) {
@@ -215,7 +215,9 @@ private:
         shutdown_deadline_ = detail::steady_now_ms() + grace_ms();
         std::error_code ec;
         acceptor_.close(ec);
-        state_.registry.for_each([](detail::registered_connection& c) { c.expire_if_due(-1); });
+        const std::int64_t now = detail::steady_now_ms();
+        state_.registry.for_each(
+            [now](detail::registered_connection& c) { c.expire_if_due(now, true); });
         timer_.cancel();
         tick();
     }

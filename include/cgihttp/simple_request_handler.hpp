@@ -81,7 +81,7 @@ public:
     /// Copies a body to the output: sendfile(2) for files on sockets; copyfile().
     void copyfile(response_body& source, buffered_writer& outputfile) {
         if (source.fd() >= 0)
-            outputfile.write_file(source.fd(), source.offset(), source.length());
+            outputfile.write_file(source.fd(), source.offset(), source.length(), source.file());
         else
             outputfile.write(source.data());
     }

@@ -4,11 +4,13 @@
 #pragma once
 
 #include "blocking.hpp"
+#include "detail/sigpipe.hpp"
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
@@ -18,15 +20,17 @@ namespace cgihttp {
 
 /// Runs an io_context on `threads` threads. Handlers run on these threads synchronously;
 /// when one waits (its socket would block, a CGI child is slow), blocking_begin() makes sure
-/// `threads` others remain free to run the event loop, starting a thread if needed (never
-/// more than `max_threads` in all). Spare threads leave once the waits are over. So idle
-/// connections cost no thread, a fast request costs no thread hand-off, and a slow one
-/// never stalls the others.
+/// `threads` others remain free to run the event loop, waking a parked thread or starting
+/// one (never more than `max_threads` in all). A thread no longer needed parks, and leaves
+/// after `park_timeout` unused: bursts of waits reuse threads instead of creating them. So
+/// idle connections cost no thread, a fast request costs no thread hand-off, and a slow
+/// one never stalls the others.
 class worker_pool final : public blocking_observer {
 public:
-    worker_pool(asio::io_context& io, std::size_t threads, std::size_t max_threads)
+    worker_pool(asio::io_context& io, std::size_t threads, std::size_t max_threads,
+                std::chrono::milliseconds park_timeout = std::chrono::seconds(10))
         : io_(io), target_(threads == 0 ? 1 : threads),
-          max_(max_threads < target_ ? target_ : max_threads) {}
+          max_(max_threads < target_ ? target_ : max_threads), park_timeout_(park_timeout) {}
 
     worker_pool(const worker_pool&) = delete;
     worker_pool& operator=(const worker_pool&) = delete;
@@ -35,32 +39,48 @@ public:
     /// io_context is stopped and every other thread has left.
     void run() {
         auto guard = asio::make_work_guard(io_);
-        threads_ = 1;
-        for (std::size_t i = 1; i < target_; ++i)
-            spawn();
+        const detail::sigpipe_block sigpipe; // inherited by the threads started from here
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            threads_ = 1;
+            for (std::size_t i = 1; i < target_; ++i)
+                spawn();
+        }
         current_blocking_observer() = this;
         io_.run();
         current_blocking_observer() = nullptr;
         std::unique_lock<std::mutex> lock(mutex_);
         --threads_;
+        wake_.notify_all(); // parked threads see the stop and leave
         exited_.wait(lock, [&] { return threads_ == 0; });
     }
 
-    /// Threads currently alive, for tests and statistics.
+    /// Threads currently alive (running, waiting in a handler, or parked).
     std::size_t thread_count() const noexcept { return threads_.load(); }
 
     void blocking_begin() noexcept override {
-        const std::size_t blocked = ++blocked_;
-        if (threads_.load() - blocked < target_ && !io_.stopped()) {
-            std::lock_guard<std::mutex> lock(mutex_);
-            if (threads_.load() - blocked_.load() < target_ && threads_.load() < max_) spawn();
+        ++blocked_;
+        if (runners() >= target_ || io_.stopped()) return;
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (runners() >= target_) return;
+        if (parked_ > 0) {
+            --parked_;
+            ++wakeups_;
+            wake_.notify_one();
+        } else if (threads_ < max_) {
+            spawn();
         }
     }
 
     void blocking_end() noexcept override { --blocked_; }
 
 private:
-    /// Starts one thread; called with mutex_ held or before other threads exist.
+    /// Threads free to run the event loop.
+    std::size_t runners() const noexcept {
+        return threads_.load() - blocked_.load() - parked_.load();
+    }
+
+    /// Starts one thread; called with mutex_ held.
     void spawn() noexcept {
         ++threads_;
         try {
@@ -71,32 +91,44 @@ private:
     }
 
     void worker() {
+        detail::sigpipe_block_inherited();
         current_blocking_observer() = this;
-        bool retired = false;
-        while (!io_.stopped() && !retired) {
+        while (!io_.stopped()) {
             io_.run_one();
-            retired = retire();
+            if (runners() > target_ && !park()) break;
         }
         current_blocking_observer() = nullptr;
         std::lock_guard<std::mutex> lock(mutex_);
-        if (!retired) --threads_;
+        --threads_;
         exited_.notify_all();
     }
 
-    /// True when this thread is a spare that is no longer needed; it is then uncounted.
-    bool retire() noexcept {
-        std::size_t threads = threads_.load();
-        while (threads - blocked_.load() > target_)
-            if (threads_.compare_exchange_weak(threads, threads - 1)) return true;
+    /// Waits, not running the loop, until needed again; false when it should leave instead
+    /// (unused for park_timeout, or the loop stopped).
+    bool park() {
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (runners() <= target_) return true; // needed after all
+        ++parked_;
+        const bool woken =
+            wake_.wait_for(lock, park_timeout_, [&] { return wakeups_ > 0 || io_.stopped(); });
+        if (woken && wakeups_ > 0) {
+            --wakeups_; // the waker has already uncounted this thread from parked_
+            return !io_.stopped();
+        }
+        --parked_;
         return false;
     }
 
     asio::io_context& io_;
     const std::size_t target_;
     const std::size_t max_;
+    const std::chrono::milliseconds park_timeout_;
     std::atomic<std::size_t> threads_{0};
     std::atomic<std::size_t> blocked_{0};
+    std::atomic<std::size_t> parked_{0};
+    std::size_t wakeups_ = 0; ///< parked threads told to resume, not yet resumed
     std::mutex mutex_;
+    std::condition_variable wake_;
     std::condition_variable exited_;
 };
 

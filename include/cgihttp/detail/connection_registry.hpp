@@ -24,23 +24,26 @@ inline std::int64_t steady_now_ms() noexcept {
 /// only if it is still the same wait (same phase, same deadline) when it acts.
 class registered_connection {
 public:
-    enum phase : std::uint64_t { reading, busy, lingering, expired };
+    enum phase : std::uint64_t { reading, busy, lingering, sending, expired };
 
     registered_connection() = default;
     registered_connection(const registered_connection&) = delete;
     registered_connection& operator=(const registered_connection&) = delete;
 
-    /// If this connection waits for input past its deadline, ends the wait by shutting down
-    /// the receiving side: the pending read completes and its owner finds `expired`. With
-    /// `now` negative, ends any wait (server shutdown).
-    void expire_if_due(std::int64_t now) noexcept {
+    /// If this connection's wait is past its deadline, ends it by shutting the socket down:
+    /// the pending operation completes and its owner finds `expired`. With `stopping` (server
+    /// shutdown), waits for input end at once, deadline or not; a response being sent keeps
+    /// its deadline, so it can finish within the shutdown's grace period.
+    void expire_if_due(std::int64_t now, bool stopping = false) noexcept {
         std::uint64_t word = state_.load();
         const auto p = word & phase_mask;
-        if ((p != reading && p != lingering) ||
-            (now >= 0 && static_cast<std::int64_t>(word >> phase_bits) > now))
-            return;
+        const bool idle = p == reading || p == lingering;
+        if (!idle && p != sending) return;
+        if (!(stopping && idle) && static_cast<std::int64_t>(word >> phase_bits) > now) return;
+        // A reader is woken by SHUT_RD (and may still answer 408); a stalled send needs
+        // SHUT_RDWR to fail.
         if (state_.compare_exchange_strong(word, (word & ~phase_mask) | expired))
-            ::shutdown(fd_, SHUT_RD);
+            ::shutdown(fd_, p == sending ? SHUT_RDWR : SHUT_RD);
     }
 
     /// Cuts the connection whatever it is doing (end of a shutdown's grace period).
@@ -65,7 +68,7 @@ protected:
 
 private:
     friend class connection_registry;
-    static constexpr std::uint64_t phase_bits = 2;
+    static constexpr std::uint64_t phase_bits = 3;
     static constexpr std::uint64_t phase_mask = (1u << phase_bits) - 1;
     std::atomic<std::uint64_t> state_{busy};
     registered_connection* prev_ = nullptr;
