@@ -35,23 +35,15 @@ public:
     worker_pool(const worker_pool&) = delete;
     worker_pool& operator=(const worker_pool&) = delete;
 
-    /// Runs the io_context on the calling thread and the pool's threads; returns once the
-    /// io_context is stopped and every other thread has left.
+    /// Runs the io_context on the pool's threads until it is stopped; returns once every
+    /// thread has left. The calling thread only waits: all loop threads are alike, so any
+    /// of them can park and leave.
     void run() {
         auto guard = asio::make_work_guard(io_);
         const detail::sigpipe_block sigpipe; // inherited by the threads started from here
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            threads_ = 1;
-            for (std::size_t i = 1; i < target_; ++i)
-                spawn();
-        }
-        current_blocking_observer() = this;
-        io_.run();
-        current_blocking_observer() = nullptr;
         std::unique_lock<std::mutex> lock(mutex_);
-        --threads_;
-        wake_.notify_all(); // parked threads see the stop and leave
+        for (std::size_t i = 0; i < target_; ++i)
+            spawn();
         exited_.wait(lock, [&] { return threads_ == 0; });
     }
 
@@ -101,6 +93,7 @@ private:
         std::lock_guard<std::mutex> lock(mutex_);
         --threads_;
         exited_.notify_all();
+        if (io_.stopped()) wake_.notify_all(); // parked threads see the stop and leave
     }
 
     /// Waits, not running the loop, until needed again; false when it should leave instead
