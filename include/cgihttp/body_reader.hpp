@@ -70,13 +70,7 @@ public:
 
     /// Reads up to `size` bytes, fewer only at the end of the body.
     std::size_t read(char* out, std::size_t size) {
-        std::size_t total = 0;
-        while (total < size) {
-            const std::size_t n = read_some(out + total, size - total);
-            if (n == 0) break;
-            total += n;
-        }
-        return total;
+        return detail::read_until_full(*this, out, size);
     }
 
     /// Python's rfile.read(n): up to `size` bytes, or the rest of the body when omitted.

@@ -16,6 +16,19 @@
 #include <system_error>
 
 namespace cgihttp {
+namespace detail {
+/// Calls reader.read_some() until `size` bytes have come or it returns 0 (the end).
+template <class Reader>
+std::size_t read_until_full(Reader& reader, char* out, std::size_t size) {
+    std::size_t total = 0;
+    while (total < size) {
+        const std::size_t n = reader.read_some(out + total, size - total);
+        if (n == 0) break;
+        total += n;
+    }
+    return total;
+}
+} // namespace detail
 
 /// Buffered reads from a stream_ref. Before it would wait for the peer it flushes the paired
 /// writer, as C stdio flushes stdout before reading stdin: a "100 Continue" or a response
@@ -67,13 +80,7 @@ public:
 
     /// Reads up to `size` bytes, fewer only at the end of the stream.
     std::size_t read(char* out, std::size_t size) {
-        std::size_t total = 0;
-        while (total < size) {
-            const std::size_t n = read_some(out + total, size - total);
-            if (n == 0) break;
-            total += n;
-        }
-        return total;
+        return detail::read_until_full(*this, out, size);
     }
 
     /// Reads what is buffered, or else waits for one read from the stream; 0 at the end.
