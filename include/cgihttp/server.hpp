@@ -14,6 +14,7 @@
 #include <asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -25,6 +26,8 @@
 #include <thread>
 
 #include <netdb.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 namespace cgihttp {
@@ -119,6 +122,8 @@ public:
     asio::io_context& context() noexcept { return io_; }
     /// Open connections.
     std::size_t connection_count() const noexcept { return state_.registry.size(); }
+    /// Connections answered 503 because max_connections were open.
+    std::size_t refused_count() const noexcept { return refusals_.load(); }
     /// Threads currently running the loop or a handler.
     std::size_t thread_count() const noexcept { return pool_.thread_count(); }
 
@@ -147,6 +152,7 @@ private:
         acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
         acceptor_.bind(endpoint);
         acceptor_.listen(o.backlog);
+        max_connections_ = o.max_connections ? o.max_connections : default_max_connections();
         const auto bound = acceptor_.local_endpoint();
         state_.info.server_address = bound.address().to_string();
         state_.info.server_port = bound.port();
@@ -166,6 +172,10 @@ private:
                 return;
             }
             accept(); // keep accepting on another thread while this one serves
+            if (state_.registry.size() >= max_connections_) {
+                refuse(std::move(socket));
+                return;
+            }
             try {
                 std::make_shared<connection<Handler>>(state_, std::move(socket), make_handler_())
                     ->start();
@@ -173,6 +183,24 @@ private:
                 std::fprintf(stderr, "cgihttp: cannot start a connection: %s\n", e.what());
             }
         });
+    }
+
+    /// Answers a connection over the limit with 503 and closes it: a clear answer instead of
+    /// a silent backlog, at the cost of one non-blocking send.
+    void refuse(asio::ip::tcp::socket socket) {
+        static constexpr char response[] = "HTTP/1.1 503 Service Unavailable\r\n"
+                                           "Retry-After: 1\r\nConnection: close\r\n"
+                                           "Content-Length: 0\r\n\r\n";
+        (void)::send(socket.native_handle(), response, sizeof response - 1,
+                     MSG_DONTWAIT | MSG_NOSIGNAL);
+        std::error_code ec;
+        socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+        // A log line for the first refusal and every thousandth: an attack must not fill
+        // the log.
+        const std::size_t refused = ++refusals_;
+        if (refused == 1 || refused % 1000 == 0)
+            std::fprintf(stderr, "cgihttp: %zu connections open, 503 to a new one (%zu so far)\n",
+                         max_connections_, refused);
     }
 
     void retry_accept_later() {
@@ -224,6 +252,14 @@ private:
 
     std::int64_t grace_ms() const noexcept { return state_.options.shutdown_timeout.count(); }
 
+    /// Half the descriptors the process may open: each connection takes one, a CGI script
+    /// four more while it runs, and the server needs some for files.
+    static std::size_t default_max_connections() {
+        rlimit limit{};
+        if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 4096;
+        return std::max<std::size_t>(16, static_cast<std::size_t>(limit.rlim_cur) / 2);
+    }
+
     detail::server_state state_;
     handler_factory make_handler_;
     asio::io_context io_;
@@ -231,6 +267,8 @@ private:
     asio::steady_timer timer_;
     worker_pool pool_;
     std::int64_t shutdown_deadline_ = 0;
+    std::size_t max_connections_ = 0;
+    std::atomic<std::size_t> refusals_{0};
     std::mutex mutex_;
     std::condition_variable stopped_;
     bool running_ = false;

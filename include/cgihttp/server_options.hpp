@@ -24,6 +24,9 @@ struct server_options {
     std::size_t max_threads = 512;
     /// Listen backlog.
     int backlog = 1024;
+    /// Most connections open at once; more are accepted, answered 503 (Retry-After: 1) and
+    /// closed. 0: half the process's descriptor limit (RLIMIT_NOFILE).
+    std::size_t max_connections = 0;
     /// How long a kept-alive connection may stay idle between requests.
     std::chrono::milliseconds keepalive_timeout{5000};
     /// How long a client may take to send a whole request head (slowloris defence), counted

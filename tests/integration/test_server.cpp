@@ -1,6 +1,7 @@
 // test_server.cpp - the server the integration tests drive over loopback. Its handlers
 // mirror those of Python's test_httpservers.py, so the Python tests port line by line.
 //     cgihttp_test_server KIND [--protocol V] [--keepalive-ms N] [--header-ms N] [--io-ms N]
+//         [--threads N] [--max-connections N]
 // KIND: base (BaseHTTPServerTestCase), logging (RequestHandlerLoggingTestCase), echo, cgi.
 // cgi: a CGIRequestHandler whose class attributes come from the command line:
 //     cgihttp_test_server cgi --directory DIR [--protocol V] [--cgi-timeout-ms N]
@@ -205,6 +206,8 @@ int main(int argc, char** argv) {
             options.header_timeout = ms;
         else if (flag == "--io-ms")
             options.io_timeout = ms;
+        else if (flag == "--max-connections")
+            options.max_connections = static_cast<std::size_t>(std::atol(argv[i + 1]));
         else if (flag == "--threads")
             options.threads = static_cast<std::size_t>(std::atol(argv[i + 1]));
         else if (flag == "--directory")
