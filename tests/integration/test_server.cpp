@@ -1,7 +1,7 @@
 // test_server.cpp - the server the integration tests drive over loopback. Its handlers
 // mirror those of Python's test_httpservers.py, so the Python tests port line by line.
 //     cgihttp_test_server KIND [--protocol V] [--keepalive-ms N] [--header-ms N] [--io-ms N]
-//         [--threads N] [--max-connections N]
+//         [--threads N] [--max-connections N] [--max-body N (echo)]
 // KIND: base (BaseHTTPServerTestCase), logging (RequestHandlerLoggingTestCase), echo, cgi.
 // cgi: a CGIRequestHandler whose class attributes come from the command line:
 //     cgihttp_test_server cgi --directory DIR [--protocol V] [--cgi-timeout-ms N]
@@ -105,6 +105,7 @@ struct logging_handler : cgihttp::BaseRequestHandler<logging_handler> {
 /// Echoes the path (GET) or the body (POST); for keep-alive, framing and timeout tests.
 struct echo_handler : cgihttp::BaseRequestHandler<echo_handler> {
     std::string_view protocol_version = "HTTP/1.0";
+    std::uint64_t max_request_body = 0; // --max-body
 
     void do_GET() { reply(path); }
     void do_POST() { reply(rfile().read()); }
@@ -139,7 +140,7 @@ struct cgi_handler : cgihttp::CGIRequestHandler<cgi_handler> {
     bool cgi_parse_headers = true;
 };
 
-/// What the cgi kind takes from the command line.
+/// What the cgi (and echo) kinds take from the command line.
 struct cgi_settings {
     std::string directory;
     std::chrono::milliseconds timeout{60000};
@@ -147,6 +148,7 @@ struct cgi_settings {
     std::size_t max_processes = 64;
     std::chrono::milliseconds queue_timeout{10000};
     bool pass_through = false;
+    std::uint64_t max_body = 0; ///< for echo: max_request_body
 };
 
 template <class Handler>
@@ -154,7 +156,10 @@ int serve(const cgihttp::server_options& options, const std::string& protocol,
           const cgi_settings& cgi = {}) {
     cgihttp::server<Handler> server(options, [&] {
         Handler handler;
-        if constexpr (std::is_same_v<Handler, echo_handler>) handler.protocol_version = protocol;
+        if constexpr (std::is_same_v<Handler, echo_handler>) {
+            handler.protocol_version = protocol;
+            handler.max_request_body = cgi.max_body;
+        }
         if constexpr (std::is_same_v<Handler, cgi_handler>) {
             handler.protocol_version = protocol;
             handler.directory = cgi.directory;
@@ -220,10 +225,12 @@ int main(int argc, char** argv) {
             cgi.max_processes = static_cast<std::size_t>(std::atol(argv[i + 1]));
         else if (flag == "--cgi-queue-ms")
             cgi.queue_timeout = ms;
+        else if (flag == "--max-body")
+            cgi.max_body = static_cast<std::uint64_t>(std::atoll(argv[i + 1]));
     }
     if (kind == "base") return serve<base_handler>(options, protocol);
     if (kind == "logging") return serve<logging_handler>(options, protocol);
-    if (kind == "echo") return serve<echo_handler>(options, protocol);
+    if (kind == "echo") return serve<echo_handler>(options, protocol, cgi);
     if (kind == "cgi") return serve<cgi_handler>(options, protocol, cgi);
     std::fprintf(stderr, "unknown kind %s\n", kind.c_str());
     return 2;
