@@ -8,6 +8,7 @@
 #include <climits>
 #include <csignal>
 #include <cstddef>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -81,22 +82,26 @@ namespace spawn_child {
 // calls execve() or _exit(): only async-signal-safe system calls, no allocation, no locks,
 // and raw syscalls for the ids (glibc's setuid() would try to signal the parent's threads).
 
-[[noreturn]] inline void fail(volatile spawn_error* error, const char* step) noexcept {
-    error->step = step;
-    error->error = errno;
+/// The steps that can fail, by number: what the child reports through its pipe.
+inline constexpr const char* steps[] = {"setpgid", "fcntl", "dup2", "chdir", "setuid", "execve"};
+enum step : int { setpgid_step, fcntl_step, dup2_step, chdir_step, setuid_step, execve_step };
+
+/// Writes the failed step and errno to the report pipe, then exits.
+[[noreturn]] inline void fail(int report, step failed) noexcept {
+    const int message[2] = {failed, errno};
+    (void)!::write(report, message, sizeof message);
     ::_exit(127);
 }
 
 /// Moves fd above 2 so that dup2() onto 0, 1 and 2 cannot overwrite a source still needed.
-inline int lift(int fd, volatile spawn_error* error) noexcept {
+inline int lift(int fd, int report) noexcept {
     if (fd > 2) return fd;
-    const int lifted = ::fcntl(fd, F_DUPFD, 3);
-    if (lifted < 0) fail(error, "fcntl");
+    const int lifted = ::fcntl(fd, F_DUPFD_CLOEXEC, 3); // dup2() onto 0-2 clears it
+    if (lifted < 0) fail(report, fcntl_step);
     return lifted;
 }
 
-[[noreturn]] inline void run(const spawn_spec& spec, const sigset_t& parent_mask,
-                             volatile spawn_error* error) noexcept {
+[[noreturn]] inline void run(const spawn_spec& spec, int report) noexcept {
     // Handlers installed by the server must not run here; SIGPIPE and SIGXFSZ behave as
     // scripts expect even if the server ignores them. Other ignored signals stay ignored.
     for (int sig = 1; sig < NSIG; ++sig) {
@@ -111,63 +116,82 @@ inline int lift(int fd, volatile spawn_error* error) noexcept {
         }
     }
     if (::setpgid(0, 0) != 0) // its own group, so a timeout can kill its children too
-        fail(error, "setpgid");
-    const int in = lift(spec.stdin_fd, error);
-    const int out = lift(spec.stdout_fd, error);
-    const int err = lift(spec.stderr_fd, error);
-    if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) fail(error, "dup2");
-    // No descriptor of the server reaches the script (Asio's sockets are not close-on-exec).
-    if (::syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
+        fail(report, setpgid_step);
+    report = lift(report, report);
+    const int in = lift(spec.stdin_fd, report);
+    const int out = lift(spec.stdout_fd, report);
+    const int err = lift(spec.stderr_fd, report);
+    if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) fail(report, dup2_step);
+    // No descriptor of the server reaches the script (Asio's sockets are not close-on-exec);
+    // the report pipe stays open until execve() closes it (it is close-on-exec).
+    const auto close_from_to = [](unsigned first, unsigned last) {
+        if (first > last) return;
+        if (::syscall(SYS_close_range, first, last, 0U) == 0) return;
         rlimit limit{};
         const rlim_t max = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < 65536
                                ? limit.rlim_cur
                                : 65536;
-        for (rlim_t fd = 3; fd < max; ++fd)
+        for (rlim_t fd = first; fd < max && fd <= last; ++fd)
             ::close(static_cast<int>(fd));
-    }
-    if (spec.working_directory && ::chdir(spec.working_directory) != 0) fail(error, "chdir");
+    };
+    close_from_to(3, static_cast<unsigned>(report) - 1);
+    close_from_to(static_cast<unsigned>(report) + 1, ~0U);
+    if (spec.working_directory && ::chdir(spec.working_directory) != 0) fail(report, chdir_step);
     if (spec.run_as) {
         if (::syscall(SYS_setgroups, 0, nullptr) != 0 ||
             ::syscall(SYS_setresgid, spec.run_as->gid, spec.run_as->gid, spec.run_as->gid) != 0 ||
             ::syscall(SYS_setresuid, spec.run_as->uid, spec.run_as->uid, spec.run_as->uid) != 0)
-            fail(error, "setuid");
+            fail(report, setuid_step);
     }
-    (void)parent_mask;
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::execve(spec.program, spec.argv, spec.envp);
-    fail(error, "execve");
+    fail(report, execve_step);
 }
 } // namespace spawn_child
 
 /// Starts a child with vfork() + execve(): fast whatever the server's size (fork() copies page
 /// tables: 34 spawns/s from a 1 GiB parent), and safe in a multi-threaded process since the
 /// child runs only async-signal-safe calls (see spawn_child). All signals are blocked in the
-/// calling thread meanwhile, so no handler of the server can run in the child. Returns the
-/// pid, or -1 with `error` telling which step failed (vfork, or a step in the child).
+/// calling thread meanwhile, so no handler of the server can run in the child. A failure in
+/// the child comes back through a close-on-exec pipe (an empty read means execve()
+/// succeeded), which also works where vfork() is a fork() (ThreadSanitizer). Returns the
+/// pid, or -1 with `error` telling which step failed.
 inline pid_t spawn(const spawn_spec& spec, spawn_error& error) {
+    int report[2];
+    if (::pipe2(report, O_CLOEXEC) != 0) {
+        error = {"pipe2", errno};
+        return -1;
+    }
+    const unique_fd report_read(report[0]);
+    unique_fd report_write(report[1]);
     sigset_t all;
     sigset_t saved;
     sigfillset(&all);
     ::pthread_sigmask(SIG_SETMASK, &all, &saved);
-    volatile spawn_error child_error;
     const pid_t pid = ::vfork();
-    if (pid == 0) spawn_child::run(spec, saved, &child_error);
+    if (pid == 0) spawn_child::run(spec, report[1]);
     const int vfork_errno = errno;
     ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
     if (pid < 0) {
         error = {"vfork", vfork_errno};
         return -1;
     }
-    if (child_error.step) { // the child failed before or at execve() and has exited
-        error = {child_error.step, child_error.error};
-        int status = 0;
-        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
-        return -1;
+    report_write.reset();
+    int message[2] = {};
+    ssize_t got;
+    while ((got = ::read(report_read.get(), message, sizeof message)) < 0 && errno == EINTR) {
     }
-    return pid;
+    if (got == 0) // closed by execve(): the program runs
+        return pid;
+    const bool known =
+        got == sizeof message && message[0] >= 0 && message[0] < int(std::size(spawn_child::steps));
+    error = {known ? spawn_child::steps[message[0]] : "spawn", known ? message[1] : EIO};
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return -1;
 }
 
 /// Owns a running child and its process group: kill() ends them all, and the destructor
