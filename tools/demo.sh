@@ -6,6 +6,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/tools/deps.sh" demo
 cmake -S "$root" -B "$root/build/demo" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCGIHTTP_BUILD_TESTS=OFF >/dev/null
-cmake --build "$root/build/demo" --target cgihttpserver
+cmake --build "$root/build/demo" --target cgihttpserver hello_cgi
 [ $# -eq 0 ] && set -- --cgi
 exec "$root/build/demo/examples/cgihttpserver" "$@"

@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""A multipart/form-data upload: stores each file in a temporary directory and reports its
+name, size and SHA-256."""
+import email.parser
+import email.policy
+import hashlib
+import html
+import os
+import sys
+import tempfile
+
+page = ('<form method="post" action="upload.py" enctype="multipart/form-data" id="upload">'
+        '<input type="file" name="file" id="file"> <button type="submit">Upload</button>'
+        '</form>')
+report = ''
+if os.environ.get('REQUEST_METHOD') == 'POST':
+    length = int(os.environ.get('CONTENT_LENGTH') or 0)
+    head = 'Content-Type: %s\r\n\r\n' % os.environ.get('CONTENT_TYPE', '')
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        head.encode('latin-1') + sys.stdin.buffer.read(length))
+    store = os.path.join(tempfile.gettempdir(), 'cgihttp-uploads')
+    os.makedirs(store, exist_ok=True)
+    rows = []
+    for part in message.iter_parts() if message.is_multipart() else []:
+        name = part.get_filename()
+        if not name:
+            continue
+        data = part.get_payload(decode=True) or b''
+        safe = os.path.basename(name.replace('\\', '/')) or 'upload'
+        with tempfile.NamedTemporaryFile(dir=store, prefix='up-', suffix='-' + safe,
+                                         delete=False) as f:
+            f.write(data)
+        rows.append('<tr><td class="name">%s</td><td class="size">%d</td>'
+                    '<td class="sha256">%s</td></tr>' % (
+                        html.escape(name), len(data), hashlib.sha256(data).hexdigest()))
+    report = ('<table id="uploaded"><tr><th>name</th><th>bytes</th><th>SHA-256</th></tr>%s'
+              '</table>' % ''.join(rows)) if rows else '<p>No file was sent.</p>'
+sys.stdout.write('Content-Type: text/html; charset=utf-8\r\n\r\n<!DOCTYPE html>\n'
+                 '<title>Upload</title>\n<h1>Upload a file</h1>\n%s\n%s\n'
+                 '<p><a href="/">back</a></p>\n' % (report, page))
