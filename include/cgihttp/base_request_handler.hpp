@@ -562,11 +562,12 @@ template <class Derived>
 void BaseRequestHandler<Derived>::end_headers() {
     if (simple_response()) return;
     // RFC 9112 9.6: an HTTP/1.1 response on a connection about to close says so, or the
-    // client would send its next request into the closing socket (Python does not).
+    // client would send its next request into the closing socket (Python does not). That
+    // includes answers to HTTP/1.0 requests: the client reads our version, not its own.
     const bool unframed =
         !response_framed_ && !status_forbids_body(response_status_) && command != "HEAD";
     if (response_status_ >= 200 && !connection_header_sent_ && (close_connection || unframed) &&
-        protocol_number() >= http_version{1, 1} && version_ >= http_version{1, 1})
+        protocol_number() >= http_version{1, 1})
         headers_buffer_ += "Connection: close\r\n";
     headers_buffer_ += "\r\n";
     self().flush_headers();
