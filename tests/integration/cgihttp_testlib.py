@@ -14,9 +14,11 @@ import glob
 import os
 import re
 import select
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -198,9 +200,9 @@ class ServerProcess:
                 pass
 
 
-def start_process(testcase, argv, ready=None, timeout=10.0, cwd=None):
+def start_process(testcase, argv, ready=None, timeout=10.0, cwd=None, env=None):
     """ServerProcess stopped by testcase's cleanup whatever the test's outcome."""
-    proc = ServerProcess(argv, ready, timeout, cwd)
+    proc = ServerProcess(argv, ready, timeout, cwd, env)
     testcase.addCleanup(proc.stop)
     return proc
 
@@ -210,6 +212,45 @@ def start_test_server(testcase, kind, *options):
     proc = start_process(testcase, [binary('CGIHTTP_TEST_SERVER'), kind] + list(options),
                          ready=r'PORT (\d+)\n')
     return proc, int(proc.ready_match.group(1))
+
+
+DEMO_SITE = os.path.join(REPO, 'examples', 'www')
+
+
+def copy_demo_site(testcase):
+    """A temporary copy of examples/www readable (and its scripts runnable) by everyone,
+    since the demo runs scripts as nobody when it runs as root, plus a data directory for
+    its scripts (the guestbook) writable by them. Returns (www, data); both are removed by
+    testcase's cleanup, so nothing a test does lands in the repository or in shared /tmp."""
+    if not os.access(os.path.join(DEMO_SITE, 'cgi-bin', 'hello-cpp'), os.X_OK):
+        testcase.fail('examples/www/cgi-bin/hello-cpp is missing: build the hello_cgi target '
+                      'first (cmake --build BUILD_DIR --target hello_cgi), CMake writes it '
+                      'into examples/www/cgi-bin/')
+    parent = tempfile.mkdtemp(prefix='cgihttp-site-')
+    testcase.addCleanup(shutil.rmtree, parent, True)
+    www = os.path.join(parent, 'www')
+    shutil.copytree(DEMO_SITE, www, ignore=shutil.ignore_patterns('__pycache__'))
+    os.chmod(parent, 0o755)  # mkdtemp makes it 0700: nobody could not reach the site
+    for dirpath, dirnames, filenames in os.walk(www):
+        os.chmod(dirpath, 0o755)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            mode = os.stat(path).st_mode & 0o777
+            os.chmod(path, mode | (0o555 if mode & 0o111 else 0o444))
+    data = os.path.join(parent, 'data')
+    os.mkdir(data)
+    os.chmod(data, 0o777)
+    return www, data
+
+
+def start_demo_site(testcase, www, data, *options):
+    """Serves `www` with the demo (cgihttpserver OPTIONS... on an ephemeral loopback port),
+    its scripts keeping their data in `data`. Returns (process, base URL)."""
+    env = dict(os.environ, CGIHTTP_DEMO_DATA=data)
+    proc = start_process(testcase, [binary('CGIHTTP_DEMO'), '-b', LOCALHOST, '-d', www]
+                         + list(options) + ['0'],
+                         ready=r'Serving HTTP on 127\.0\.0\.1 port (\d+) ', env=env)
+    return proc, 'http://%s:%s' % (LOCALHOST, proc.ready_match.group(1))
 
 
 def run_program(argv, timeout=10.0):

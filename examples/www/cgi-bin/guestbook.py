@@ -1,26 +1,61 @@
 #!/usr/bin/env python3
 """Post/Redirect/Get: a POST stores the entry and answers 303 See Other, so a reload of the
-resulting page does not post again (Python's own server cannot send a 303 from a script)."""
+resulting page does not post again (Python's own server cannot send a 303 from a script).
+
+Entries live in $CGIHTTP_DEMO_DATA/guestbook.txt, or in a directory private to the user the
+script runs as; only the last MAX_ENTRIES are kept, so visitors cannot fill the disk."""
+import fcntl
 import html
 import os
+import stat
 import sys
 import tempfile
 import urllib.parse
 
-book = os.path.join(tempfile.gettempdir(), 'cgihttp-guestbook.txt')
+MAX_ENTRIES = 50
+
+
+def data_directory():
+    """$CGIHTTP_DEMO_DATA, or <tmp>/cgihttp-demo-<uid> made 0700 and checked to be ours (a
+    fixed name in a shared /tmp could otherwise be someone else's directory or symlink)."""
+    configured = os.environ.get('CGIHTTP_DEMO_DATA')
+    if configured:
+        return configured
+    path = os.path.join(tempfile.gettempdir(), 'cgihttp-demo-%d' % os.getuid())
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise SystemExit('guestbook.py: %s is not a private directory of this user' % path)
+    return path
+
+
+def read_entries(book):
+    try:
+        with open(book, encoding='utf-8') as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+book = os.path.join(data_directory(), 'guestbook.txt')
 if os.environ.get('REQUEST_METHOD') == 'POST':
     length = int(os.environ.get('CONTENT_LENGTH') or 0)
     entry = dict(urllib.parse.parse_qsl(sys.stdin.buffer.read(length).decode('utf-8', 'replace')))
-    with open(book, 'a', encoding='utf-8') as f:
-        f.write(entry.get('message', '').replace('\n', ' ')[:200] + '\n')
+    # Concurrent signers take turns; the new book is renamed over the old one, so a reader
+    # never sees half a file.
+    with open(book + '.lock', 'a') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        entries = read_entries(book) + [' '.join(entry.get('message', '').split())[:200]]
+        with tempfile.NamedTemporaryFile('w', encoding='utf-8', dir=os.path.dirname(book),
+                                         delete=False) as f:
+            f.write(''.join(e + '\n' for e in entries[-MAX_ENTRIES:]))
+        os.replace(f.name, book)
     sys.stdout.write('Status: 303 See Other\r\nLocation: /cgi-bin/guestbook.py\r\n\r\n')
     sys.exit(0)
-try:
-    with open(book, encoding='utf-8') as f:
-        entries = f.read().splitlines()
-except FileNotFoundError:
-    entries = []
-items = ''.join('<li>%s</li>' % html.escape(e) for e in entries)
+items = ''.join('<li>%s</li>' % html.escape(e) for e in read_entries(book))
 sys.stdout.write('Content-Type: text/html; charset=utf-8\r\n\r\n<!DOCTYPE html>\n'
                  '<title>Guestbook</title>\n<h1>Guestbook</h1>\n<ol id="entries">%s</ol>\n'
                  '<form method="post" action="guestbook.py" id="sign"><input name="message">'

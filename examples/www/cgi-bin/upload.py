@@ -1,13 +1,12 @@
 #!/usr/bin/env python3
-"""A multipart/form-data upload: stores each file in a temporary directory and reports its
-name, size and SHA-256."""
+"""A multipart/form-data upload: reports each file's name, size and SHA-256. Nothing is
+stored, so a public demo cannot be used to fill the disk."""
 import email.parser
 import email.policy
 import hashlib
 import html
 import os
 import sys
-import tempfile
 
 page = ('<form method="post" action="upload.py" enctype="multipart/form-data" id="upload">'
         '<input type="file" name="file" id="file"> <button type="submit">Upload</button>'
@@ -18,18 +17,12 @@ if os.environ.get('REQUEST_METHOD') == 'POST':
     head = 'Content-Type: %s\r\n\r\n' % os.environ.get('CONTENT_TYPE', '')
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
         head.encode('latin-1') + sys.stdin.buffer.read(length))
-    store = os.path.join(tempfile.gettempdir(), 'cgihttp-uploads')
-    os.makedirs(store, exist_ok=True)
     rows = []
     for part in message.iter_parts() if message.is_multipart() else []:
         name = part.get_filename()
         if not name:
             continue
         data = part.get_payload(decode=True) or b''
-        safe = os.path.basename(name.replace('\\', '/')) or 'upload'
-        with tempfile.NamedTemporaryFile(dir=store, prefix='up-', suffix='-' + safe,
-                                         delete=False) as f:
-            f.write(data)
         rows.append('<tr><td class="name">%s</td><td class="size">%d</td>'
                     '<td class="sha256">%s</td></tr>' % (
                         html.escape(name), len(data), hashlib.sha256(data).hexdigest()))
