@@ -18,8 +18,15 @@ namespace cgihttp {
 /// "." segments, resolves "..", and returns "/head/tail" (with "?query" kept on the tail).
 /// Where Python raises IndexError (more ".." than segments) this returns nullopt, unless
 /// `clamp_at_root`: then extra ".." stop at the root, as translate_path() treats them.
+///
+/// Unlike Python, the segments come back percent-encoded again (only the bytes that must
+/// be), so that translate_path() decodes them exactly once: Python decodes a second time
+/// in run_cgi(), which lets "%252e%252e" climb out of the CGI directory and a "%3F" in a
+/// name pass for the query. A fragment is dropped first, as translate_path() drops it, so
+/// that both see the same path ("/cgi-bin/x#/../.." is the script x, not a file).
 inline std::optional<std::string> url_collapse_path(std::string_view target,
                                                     bool clamp_at_root = false) {
+    target = target.substr(0, target.find('#'));
     const std::size_t q = target.find('?');
     const std::string_view query =
         q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
@@ -47,20 +54,27 @@ inline std::optional<std::string> url_collapse_path(std::string_view target,
             head.push_back(parts[i]);
         }
     }
-    std::string tail(parts.back());
+    std::string_view tail = parts.back();
     if (tail == "..") {
         if (!climb()) return std::nullopt;
-        tail.clear();
+        tail = {};
     } else if (tail == ".") {
-        tail.clear();
+        tail = {};
     }
-    if (!query.empty()) tail += "?" + std::string(query);
+    // Printable ASCII but the three bytes the next steps would read as syntax.
+    constexpr std::string_view path_safe = " !\"$&'()*+,-./:;<=>@[\\]^_`{|}~";
     std::string collapsed = "/";
     for (std::size_t i = 0; i < head.size(); ++i) {
         if (i != 0) collapsed += '/';
-        collapsed += head[i];
+        collapsed += percent_encode(head[i], path_safe);
     }
-    return collapsed + "/" + tail;
+    collapsed += '/';
+    collapsed += percent_encode(tail, path_safe);
+    if (!query.empty()) {
+        collapsed += '?';
+        collapsed += query;
+    }
+    return collapsed;
 }
 
 /// Python's is_cgi() on a collapsed path: the shortest leading directory that is one of
@@ -80,14 +94,15 @@ find_cgi_directory(std::string_view collapsed, const Directories& cgi_directorie
 
 /// The parts of a CGI request path once its script is found.
 struct cgi_script_path {
-    std::string script_name; ///< SCRIPT_NAME: "/cgi-bin/sub/script.py"
+    std::string script_url;  ///< the script's URL path, percent-encoded, for translate_path()
+    std::string script_name; ///< SCRIPT_NAME: script_url decoded, "/cgi-bin/sub/script.py"
     std::string path_info;   ///< the extra path after the script, still percent-encoded
     std::string query;       ///< QUERY_STRING: after the first '?'
 };
 
-/// Python's run_cgi() dissection: starting from (dir, rest), moves directory by directory
-/// into `rest` while `is_directory(dir)` holds (nested CGI directories, Python issue
-/// 21323), then splits the query at the first '?' and the script from the extra path.
+/// Python's run_cgi() dissection: starting from (dir, rest) of a collapsed path, moves
+/// directory by directory into `rest` while `is_directory(dir)` holds (nested CGI directories,
+/// Python issue 21323), then splits the query at the first '?' and the script from the extra path.
 template <class IsDirectory>
 cgi_script_path split_cgi_path(std::string dir, std::string rest, IsDirectory&& is_directory) {
     const std::string path = dir + "/" + rest;
@@ -107,7 +122,8 @@ cgi_script_path split_cgi_path(std::string dir, std::string rest, IsDirectory&& 
     const std::size_t slash = rest.find('/');
     const std::string script = rest.substr(0, slash);
     if (slash != std::string::npos) result.path_info = rest.substr(slash);
-    result.script_name = dir + "/" + script;
+    result.script_url = dir + "/" + script;
+    result.script_name = percent_decode(result.script_url);
     return result;
 }
 

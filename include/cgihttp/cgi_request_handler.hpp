@@ -157,7 +157,8 @@ public:
     /// as it is, connection closed after), for scripts that depend on it.
     static constexpr bool cgi_parse_headers = true;
 
-    /// (directory, rest) of the last path is_cgi() accepted; Python's cgi_info.
+    /// (directory, rest) of the last path is_cgi() accepted; Python's cgi_info, but still
+    /// percent-encoded where decoding it again would change it (see url_collapse_path()).
     std::pair<std::string, std::string> cgi_info;
 
     // ---- Python's methods ----
@@ -510,7 +511,7 @@ void CGIRequestHandler<Derived>::run_cgi() {
         return ::stat(self().translate_path(url_path).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
     };
     const cgi_script_path parts = split_cgi_path(cgi_info.first, cgi_info.second, is_directory);
-    std::string scriptfile = self().translate_path(parts.script_name);
+    std::string scriptfile = self().translate_path(parts.script_url);
     const std::string shown = "(" + detail::python_repr(parts.script_name) + ")";
     if (scriptfile.find('\0') != std::string::npos) {
         self().send_error(400, "Bad request path");

@@ -118,6 +118,11 @@ constexpr request_line parse_request_line(std::string_view line) noexcept {
     }
     result.command = words[0];
     result.path = words[1];
+    // RFC 9112 3.2: a target has no control bytes; Python passes NUL and DEL on to handlers.
+    if (detail::has_control_byte(result.path)) {
+        result.error = request_line_error::bad_syntax;
+        return result;
+    }
     if (count == 2 && result.command != "GET") {
         result.error = request_line_error::bad_simple_request;
         result.offending = result.command;

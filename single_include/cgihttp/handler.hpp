@@ -711,6 +711,13 @@ constexpr bool is_space(char c) noexcept {
            (c >= '\x1c' && c <= '\x1f');
 }
 
+/// Whether `s` holds an ASCII control byte (CTL of RFC 5234: 0x00-0x1F and DEL).
+constexpr bool has_control_byte(std::string_view s) noexcept {
+    for (const char c : s)
+        if (static_cast<unsigned char>(c) < 0x20 || c == '\x7f') return true;
+    return false;
+}
+
 /// Optional whitespace of RFC 9110 (SP / HTAB).
 constexpr bool is_ows(char c) noexcept {
     return c == ' ' || c == '\t';
@@ -1212,6 +1219,11 @@ constexpr request_line parse_request_line(std::string_view line) noexcept {
     }
     result.command = words[0];
     result.path = words[1];
+    // RFC 9112 3.2: a target has no control bytes; Python passes NUL and DEL on to handlers.
+    if (detail::has_control_byte(result.path)) {
+        result.error = request_line_error::bad_syntax;
+        return result;
+    }
     if (count == 2 && result.command != "GET") {
         result.error = request_line_error::bad_simple_request;
         result.offending = result.command;
@@ -3195,8 +3207,15 @@ namespace cgihttp {
 /// "." segments, resolves "..", and returns "/head/tail" (with "?query" kept on the tail).
 /// Where Python raises IndexError (more ".." than segments) this returns nullopt, unless
 /// `clamp_at_root`: then extra ".." stop at the root, as translate_path() treats them.
+///
+/// Unlike Python, the segments come back percent-encoded again (only the bytes that must
+/// be), so that translate_path() decodes them exactly once: Python decodes a second time
+/// in run_cgi(), which lets "%252e%252e" climb out of the CGI directory and a "%3F" in a
+/// name pass for the query. A fragment is dropped first, as translate_path() drops it, so
+/// that both see the same path ("/cgi-bin/x#/../.." is the script x, not a file).
 inline std::optional<std::string> url_collapse_path(std::string_view target,
                                                     bool clamp_at_root = false) {
+    target = target.substr(0, target.find('#'));
     const std::size_t q = target.find('?');
     const std::string_view query =
         q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
@@ -3224,20 +3243,27 @@ inline std::optional<std::string> url_collapse_path(std::string_view target,
             head.push_back(parts[i]);
         }
     }
-    std::string tail(parts.back());
+    std::string_view tail = parts.back();
     if (tail == "..") {
         if (!climb()) return std::nullopt;
-        tail.clear();
+        tail = {};
     } else if (tail == ".") {
-        tail.clear();
+        tail = {};
     }
-    if (!query.empty()) tail += "?" + std::string(query);
+    // Printable ASCII but the three bytes the next steps would read as syntax.
+    constexpr std::string_view path_safe = " !\"$&'()*+,-./:;<=>@[\\]^_`{|}~";
     std::string collapsed = "/";
     for (std::size_t i = 0; i < head.size(); ++i) {
         if (i != 0) collapsed += '/';
-        collapsed += head[i];
+        collapsed += percent_encode(head[i], path_safe);
     }
-    return collapsed + "/" + tail;
+    collapsed += '/';
+    collapsed += percent_encode(tail, path_safe);
+    if (!query.empty()) {
+        collapsed += '?';
+        collapsed += query;
+    }
+    return collapsed;
 }
 
 /// Python's is_cgi() on a collapsed path: the shortest leading directory that is one of
@@ -3257,14 +3283,15 @@ find_cgi_directory(std::string_view collapsed, const Directories& cgi_directorie
 
 /// The parts of a CGI request path once its script is found.
 struct cgi_script_path {
-    std::string script_name; ///< SCRIPT_NAME: "/cgi-bin/sub/script.py"
+    std::string script_url;  ///< the script's URL path, percent-encoded, for translate_path()
+    std::string script_name; ///< SCRIPT_NAME: script_url decoded, "/cgi-bin/sub/script.py"
     std::string path_info;   ///< the extra path after the script, still percent-encoded
     std::string query;       ///< QUERY_STRING: after the first '?'
 };
 
-/// Python's run_cgi() dissection: starting from (dir, rest), moves directory by directory
-/// into `rest` while `is_directory(dir)` holds (nested CGI directories, Python issue
-/// 21323), then splits the query at the first '?' and the script from the extra path.
+/// Python's run_cgi() dissection: starting from (dir, rest) of a collapsed path, moves
+/// directory by directory into `rest` while `is_directory(dir)` holds (nested CGI directories,
+/// Python issue 21323), then splits the query at the first '?' and the script from the extra path.
 template <class IsDirectory>
 cgi_script_path split_cgi_path(std::string dir, std::string rest, IsDirectory&& is_directory) {
     const std::string path = dir + "/" + rest;
@@ -3284,7 +3311,8 @@ cgi_script_path split_cgi_path(std::string dir, std::string rest, IsDirectory&& 
     const std::size_t slash = rest.find('/');
     const std::string script = rest.substr(0, slash);
     if (slash != std::string::npos) result.path_info = rest.substr(slash);
-    result.script_name = dir + "/" + script;
+    result.script_url = dir + "/" + script;
+    result.script_name = percent_decode(result.script_url);
     return result;
 }
 
@@ -5244,7 +5272,8 @@ public:
     /// as it is, connection closed after), for scripts that depend on it.
     static constexpr bool cgi_parse_headers = true;
 
-    /// (directory, rest) of the last path is_cgi() accepted; Python's cgi_info.
+    /// (directory, rest) of the last path is_cgi() accepted; Python's cgi_info, but still
+    /// percent-encoded where decoding it again would change it (see url_collapse_path()).
     std::pair<std::string, std::string> cgi_info;
 
     // ---- Python's methods ----
@@ -5597,7 +5626,7 @@ void CGIRequestHandler<Derived>::run_cgi() {
         return ::stat(self().translate_path(url_path).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
     };
     const cgi_script_path parts = split_cgi_path(cgi_info.first, cgi_info.second, is_directory);
-    std::string scriptfile = self().translate_path(parts.script_name);
+    std::string scriptfile = self().translate_path(parts.script_url);
     const std::string shown = "(" + detail::python_repr(parts.script_name) + ")";
     if (scriptfile.find('\0') != std::string::npos) {
         self().send_error(400, "Bad request path");

@@ -67,6 +67,28 @@ TEST_CASE("url collapsing decodes the path but not the query") {
     CHECK(cgihttp::url_collapse_path("/x?k=aa%2F%2Fbb") == "//x?k=aa%2F%2Fbb");
 }
 
+TEST_CASE("a collapsed path is decoded exactly once on its way to translate_path") {
+    // Double-encoded dots stay a name: decoding them again would climb out of cgi-bin.
+    CHECK(cgihttp::url_collapse_path("/cgi-bin/%252e%252e/sub/tool.sh") ==
+          "/cgi-bin/%252e%252e/sub/tool.sh");
+    // An encoded '?' or '#' is part of a name, not the query or a fragment.
+    CHECK(cgihttp::url_collapse_path("/cgi-bin/a%3Fb%23c.sh?q=1") == "/cgi-bin/a%3Fb%23c.sh?q=1");
+    CHECK(cgihttp::url_collapse_path("/cgi-bin/caf%C3%A9.sh") == "/cgi-bin/caf%C3%A9.sh");
+    CHECK(cgihttp::url_collapse_path("/cgi-bin/a%20b%5Cc.sh") == "/cgi-bin/a b\\c.sh");
+    const auto never = [](const std::string&) { return false; };
+    const auto parts = cgihttp::split_cgi_path("/cgi-bin", "a%3Fb%23c.sh/x%3Fy?q=1", never);
+    CHECK(parts.script_url == "/cgi-bin/a%3Fb%23c.sh");
+    CHECK(parts.script_name == "/cgi-bin/a?b#c.sh");
+    CHECK(parts.path_info == "/x%3Fy");
+    CHECK(parts.query == "q=1");
+}
+
+TEST_CASE("a fragment is dropped before collapsing, as translate_path drops it") {
+    CHECK(cgihttp::url_collapse_path("/cgi-bin/x.sh#/../..", true) == "/cgi-bin/x.sh");
+    CHECK(cgihttp::url_collapse_path("/cgi-bin/#/../..", true) == "/cgi-bin/");
+    CHECK(cgihttp::url_collapse_path("/cgi-bin/x.sh?a=1#/../..", true) == "/cgi-bin/x.sh?a=1");
+}
+
 TEST_CASE("the shortest matching CGI directory is found") {
     const std::vector<std::string> dirs = {"/cgi-bin", "/htbin", "/sub/dir/cgi-bin"};
     auto found = cgihttp::find_cgi_directory("/cgi-bin/file1.py", dirs);

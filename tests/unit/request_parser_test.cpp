@@ -171,6 +171,19 @@ TEST_SUITE("request_parser") {
         CHECK(r.version == "HTTP/1.0");
     }
 
+    TEST_CASE("A target holding a control byte is bad syntax") {
+        for (const std::string_view line :
+             {std::string_view("GET /a\0b HTTP/1.1", 17),
+              std::string_view("GET /a\x01"
+                               "b HTTP/1.1"),
+              std::string_view("GET /a\x7f HTTP/1.0"), std::string_view("GET /\x1b[31m")}) {
+            CAPTURE(line);
+            CHECK(cgihttp::parse_request_line(line).error == request_line_error::bad_syntax);
+        }
+        CHECK(cgihttp::parse_request_line("GET /caf\xc3\xa9 HTTP/1.1").error ==
+              request_line_error::none);
+    }
+
     TEST_CASE("Two words never look at a version") {
         const auto r = cgihttp::parse_request_line("GET HTTP/2.0");
         CHECK(r.error == request_line_error::none);

@@ -36,6 +36,13 @@ constexpr bool is_space(char c) noexcept {
            (c >= '\x1c' && c <= '\x1f');
 }
 
+/// Whether `s` holds an ASCII control byte (CTL of RFC 5234: 0x00-0x1F and DEL).
+constexpr bool has_control_byte(std::string_view s) noexcept {
+    for (const char c : s)
+        if (static_cast<unsigned char>(c) < 0x20 || c == '\x7f') return true;
+    return false;
+}
+
 /// Optional whitespace of RFC 9110 (SP / HTAB).
 constexpr bool is_ows(char c) noexcept {
     return c == ' ' || c == '\t';
