@@ -1,7 +1,7 @@
 // test_server.cpp - the server the integration tests drive over loopback. Its handlers
 // mirror those of Python's test_httpservers.py, so the Python tests port line by line.
 //     cgihttp_test_server KIND [--protocol V] [--keepalive-ms N] [--header-ms N] [--io-ms N]
-//         [--threads N] [--max-connections N] [--max-body N (echo)]
+//         [--threads N] [--max-connections N] [--max-body N]
 // KIND: base (BaseHTTPServerTestCase), logging (RequestHandlerLoggingTestCase), echo, cgi.
 // cgi: a CGIRequestHandler whose class attributes come from the command line:
 //     cgihttp_test_server cgi --directory DIR [--protocol V] [--cgi-timeout-ms N]
@@ -138,6 +138,7 @@ struct cgi_handler : cgihttp::CGIRequestHandler<cgi_handler> {
     std::size_t max_cgi_processes = 64;
     std::chrono::milliseconds cgi_queue_timeout{10000};
     bool cgi_parse_headers = true;
+    std::uint64_t max_request_body = 0; // --max-body
 };
 
 /// What the cgi (and echo) kinds take from the command line.
@@ -148,7 +149,7 @@ struct cgi_settings {
     std::size_t max_processes = 64;
     std::chrono::milliseconds queue_timeout{10000};
     bool pass_through = false;
-    std::uint64_t max_body = 0; ///< for echo: max_request_body
+    std::uint64_t max_body = 0; ///< max_request_body
 };
 
 template <class Handler>
@@ -168,6 +169,7 @@ int serve(const cgihttp::server_options& options, const std::string& protocol,
             handler.max_cgi_processes = cgi.max_processes;
             handler.cgi_queue_timeout = cgi.queue_timeout;
             handler.cgi_parse_headers = !cgi.pass_through;
+            handler.max_request_body = cgi.max_body;
         }
         return handler;
     });
