@@ -53,8 +53,8 @@ public:
 
     ~connection() { unregister(); }
 
-    /// Sets the socket up, registers the connection and waits for the first request.
-    void start() {
+    /// Sets the socket up and registers the connection (it counts from here on).
+    void open() {
         std::error_code ec;
         socket_.set_option(asio::ip::tcp::no_delay(true), ec);
         socket_.native_non_blocking(true, ec);
@@ -64,6 +64,10 @@ public:
         handler_.attach(stream_, peer_address(socket_), &state_.info);
         state_.registry.add(this);
         registered_ = true;
+    }
+
+    /// Waits for the first request (after open()).
+    void start() {
         head_deadline_ = detail::steady_now_ms() + state_.options.header_timeout.count();
         wait_for_head();
     }

@@ -171,17 +171,23 @@ private:
                 retry_accept_later();
                 return;
             }
-            accept(); // keep accepting on another thread while this one serves
+            std::shared_ptr<connection<Handler>> opened;
             if (state_.registry.size() >= max_connections_) {
                 refuse(std::move(socket));
-                return;
+            } else {
+                try {
+                    opened = std::make_shared<connection<Handler>>(state_, std::move(socket),
+                                                                   make_handler_());
+                    opened->open();
+                } catch (const std::exception& e) {
+                    std::fprintf(stderr, "cgihttp: cannot start a connection: %s\n", e.what());
+                    opened.reset();
+                }
             }
-            try {
-                std::make_shared<connection<Handler>>(state_, std::move(socket), make_handler_())
-                    ->start();
-            } catch (const std::exception& e) {
-                std::fprintf(stderr, "cgihttp: cannot start a connection: %s\n", e.what());
-            }
+            // Accepting again only once this connection counts keeps max_connections exact;
+            // then another thread accepts while this one serves.
+            accept();
+            if (opened) opened->start();
         });
     }
 

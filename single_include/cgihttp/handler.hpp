@@ -5937,8 +5937,8 @@ public:
 
     ~connection() { unregister(); }
 
-    /// Sets the socket up, registers the connection and waits for the first request.
-    void start() {
+    /// Sets the socket up and registers the connection (it counts from here on).
+    void open() {
         std::error_code ec;
         socket_.set_option(asio::ip::tcp::no_delay(true), ec);
         socket_.native_non_blocking(true, ec);
@@ -5948,6 +5948,10 @@ public:
         handler_.attach(stream_, peer_address(socket_), &state_.info);
         state_.registry.add(this);
         registered_ = true;
+    }
+
+    /// Waits for the first request (after open()).
+    void start() {
         head_deadline_ = detail::steady_now_ms() + state_.options.header_timeout.count();
         wait_for_head();
     }
@@ -6447,17 +6451,23 @@ private:
                 retry_accept_later();
                 return;
             }
-            accept(); // keep accepting on another thread while this one serves
+            std::shared_ptr<connection<Handler>> opened;
             if (state_.registry.size() >= max_connections_) {
                 refuse(std::move(socket));
-                return;
+            } else {
+                try {
+                    opened = std::make_shared<connection<Handler>>(state_, std::move(socket),
+                                                                   make_handler_());
+                    opened->open();
+                } catch (const std::exception& e) {
+                    std::fprintf(stderr, "cgihttp: cannot start a connection: %s\n", e.what());
+                    opened.reset();
+                }
             }
-            try {
-                std::make_shared<connection<Handler>>(state_, std::move(socket), make_handler_())
-                    ->start();
-            } catch (const std::exception& e) {
-                std::fprintf(stderr, "cgihttp: cannot start a connection: %s\n", e.what());
-            }
+            // Accepting again only once this connection counts keeps max_connections exact;
+            // then another thread accepts while this one serves.
+            accept();
+            if (opened) opened->start();
         });
     }
 
