@@ -331,14 +331,18 @@ void BaseRequestHandler<Derived>::finish_request(bool silent) {
         self().log_error("The handler sent no response");
         self().send_error(500, "Handler sent no response");
     }
-    // A body without Content-Length or chunked coding can only be delimited by closing.
-    if (!response_framed_ && !status_forbids_body(response_status_) && command != "HEAD")
+    // A body without Content-Length or chunked coding can only be delimited by closing, and
+    // an HTTP/0.9 answer has no head to delimit it at all (Python keeps it alive on request).
+    if (simple_response() ||
+        (!response_framed_ && !status_forbids_body(response_status_) && command != "HEAD"))
         close_connection = true;
+    // The response leaves first: a client that sends less body than it declared must still
+    // get it.
+    output_.flush();
     // Drop the unread rest of a small body, so the next request starts where it should.
     if (!close_connection && !body_.at_end() &&
         !body_.discard(detail::class_attribute(self(), &Derived::max_discarded_body)))
         close_connection = true;
-    output_.flush();
 }
 
 template <class Derived>

@@ -36,7 +36,7 @@ std::size_t read_until_full(Reader& reader, char* out, std::size_t size) {
 class buffered_reader {
 public:
     explicit buffered_reader(std::size_t initial_capacity = 8 * 1024)
-        : capacity_(initial_capacity) {}
+        : capacity_(initial_capacity == 0 ? 1 : initial_capacity) {} // grows by doubling
 
     /// Sets the stream read from and the writer flushed before waiting; buffered data stays.
     void attach(stream_ref* stream, buffered_writer* paired_writer = nullptr) noexcept {

@@ -50,13 +50,14 @@ constexpr std::optional<std::uint64_t> parse_chunk_size_line(std::string_view li
     };
     const auto quoted = [&] {
         if (i >= line.size() || line[i] != '"') return false;
+        // qdtext / quoted-pair: escaped or not, a control byte (but HTAB) is invalid.
         for (++i; i < line.size(); ++i) {
-            const auto c = static_cast<unsigned char>(line[i]);
-            if (c == '"') return ++i, true;
-            if (c == '\\')
-                ++i;
-            else if ((c < 0x20 && c != '\t') || c == 0x7f)
-                return false;
+            auto c = static_cast<unsigned char>(line[i]);
+            if (c == '\\' && i + 1 < line.size())
+                c = static_cast<unsigned char>(line[++i]);
+            else if (c == '"')
+                return ++i, true;
+            if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
         }
         return false;
     };

@@ -145,7 +145,14 @@ inline std::optional<std::time_t> parse_http_date(std::string_view s) {
         tm.tm_mday = *day;
         tm.tm_year = *year - 1900;
     }
-    if (tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+    // An impossible date (31 Feb, second 60) is invalid, hence ignored, as in Python; timegm()
+    // would quietly move it to another day.
+    static constexpr int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const int full_year = tm.tm_year + 1900;
+    const bool leap = (full_year % 4 == 0 && full_year % 100 != 0) || full_year % 400 == 0;
+    const int last_day = month_days[tm.tm_mon] + (tm.tm_mon == 1 && leap ? 1 : 0);
+    if (tm.tm_mday < 1 || tm.tm_mday > last_day || tm.tm_hour > 23 || tm.tm_min > 59 ||
+        tm.tm_sec > 59)
         return std::nullopt;
     return timegm(&tm);
 }

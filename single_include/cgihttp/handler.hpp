@@ -548,7 +548,7 @@ std::size_t read_until_full(Reader& reader, char* out, std::size_t size) {
 class buffered_reader {
 public:
     explicit buffered_reader(std::size_t initial_capacity = 8 * 1024)
-        : capacity_(initial_capacity) {}
+        : capacity_(initial_capacity == 0 ? 1 : initial_capacity) {} // grows by doubling
 
     /// Sets the stream read from and the writer flushed before waiting; buffered data stays.
     void attach(stream_ref* stream, buffered_writer* paired_writer = nullptr) noexcept {
@@ -891,13 +891,14 @@ constexpr std::optional<std::uint64_t> parse_chunk_size_line(std::string_view li
     };
     const auto quoted = [&] {
         if (i >= line.size() || line[i] != '"') return false;
+        // qdtext / quoted-pair: escaped or not, a control byte (but HTAB) is invalid.
         for (++i; i < line.size(); ++i) {
-            const auto c = static_cast<unsigned char>(line[i]);
-            if (c == '"') return ++i, true;
-            if (c == '\\')
-                ++i;
-            else if ((c < 0x20 && c != '\t') || c == 0x7f)
-                return false;
+            auto c = static_cast<unsigned char>(line[i]);
+            if (c == '\\' && i + 1 < line.size())
+                c = static_cast<unsigned char>(line[++i]);
+            else if (c == '"')
+                return ++i, true;
+            if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
         }
         return false;
     };
@@ -1768,7 +1769,14 @@ inline std::optional<std::time_t> parse_http_date(std::string_view s) {
         tm.tm_mday = *day;
         tm.tm_year = *year - 1900;
     }
-    if (tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+    // An impossible date (31 Feb, second 60) is invalid, hence ignored, as in Python; timegm()
+    // would quietly move it to another day.
+    static constexpr int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const int full_year = tm.tm_year + 1900;
+    const bool leap = (full_year % 4 == 0 && full_year % 100 != 0) || full_year % 400 == 0;
+    const int last_day = month_days[tm.tm_mon] + (tm.tm_mon == 1 && leap ? 1 : 0);
+    if (tm.tm_mday < 1 || tm.tm_mday > last_day || tm.tm_hour > 23 || tm.tm_min > 59 ||
+        tm.tm_sec > 59)
         return std::nullopt;
     return timegm(&tm);
 }
@@ -2503,14 +2511,18 @@ void BaseRequestHandler<Derived>::finish_request(bool silent) {
         self().log_error("The handler sent no response");
         self().send_error(500, "Handler sent no response");
     }
-    // A body without Content-Length or chunked coding can only be delimited by closing.
-    if (!response_framed_ && !status_forbids_body(response_status_) && command != "HEAD")
+    // A body without Content-Length or chunked coding can only be delimited by closing, and
+    // an HTTP/0.9 answer has no head to delimit it at all (Python keeps it alive on request).
+    if (simple_response() ||
+        (!response_framed_ && !status_forbids_body(response_status_) && command != "HEAD"))
         close_connection = true;
+    // The response leaves first: a client that sends less body than it declared must still
+    // get it.
+    output_.flush();
     // Drop the unread rest of a small body, so the next request starts where it should.
     if (!close_connection && !body_.at_end() &&
         !body_.discard(detail::class_attribute(self(), &Derived::max_discarded_body)))
         close_connection = true;
-    output_.flush();
 }
 
 template <class Derived>

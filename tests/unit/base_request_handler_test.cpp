@@ -600,6 +600,34 @@ TEST_SUITE("BaseRequestHandler") {
         CHECK(old.close_connection);
     }
 
+    TEST_CASE("An HTTP/0.9 answer always closes: it has no head to delimit it") {
+        handler h;
+        const std::string out = run_request(
+            h, "GET / HTTP/0.9\r\nConnection: keep-alive\r\n\r\nGET /b HTTP/1.1\r\n\r\n", true);
+        CHECK(out == "ok");
+        CHECK(h.close_connection);
+    }
+
+    TEST_CASE("The response is sent even when the client sends less body than it declared") {
+        // A socket would block waiting for the missing body; this stream records what the
+        // client had received when the server started waiting.
+        struct stalling_stream : cgihttp::testing::memory_stream {
+            using memory_stream::memory_stream;
+            std::string received_before_stall;
+            std::size_t read_some(asio::mutable_buffer buffer, std::error_code& ec) {
+                if (unread() == 0) received_before_stall = output();
+                return memory_stream::read_some(buffer, ec);
+            }
+        };
+        stalling_stream stream("GET / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
+        auto ref = cgihttp::make_stream_ref(stream);
+        handler h; // do_GET answers without reading the body; the unread rest is drained
+        h.attach(ref, {"127.0.0.1", 1337}, nullptr);
+        h.handle();
+        CHECK(stream.received_before_stall == ok_response);
+        CHECK(h.close_connection);
+    }
+
     TEST_CASE("Connection: close closes an HTTP/1.1 connection") {
         for (const std::string_view value : {"close", "Close", "CLOSE"}) {
             CAPTURE(value);

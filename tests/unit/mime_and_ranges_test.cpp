@@ -142,6 +142,16 @@ TEST_CASE("dates in other zones or malformed are not dates") {
         CHECK_MESSAGE(!cgihttp::parse_http_date(text), text);
 }
 
+TEST_CASE("impossible days and seconds are not dates (timegm would move them)") {
+    for (const char* text : {"Tue, 31 Feb 2026 00:00:00 GMT", "Thu, 29 Feb 2024 00:00:60 GMT",
+                             "Wed, 31 Apr 2026 00:00:00 GMT", "Sat, 29 Feb 2025 00:00:00 GMT",
+                             "Sun, 00 Nov 1994 08:49:37 GMT", "Tue Feb 30 00:00:00 2026"})
+        CHECK_MESSAGE(!cgihttp::parse_http_date(text), text);
+    CHECK(cgihttp::parse_http_date("Thu, 29 Feb 2024 23:59:59 GMT") == 1709251199);
+    CHECK(cgihttp::parse_http_date("Tue, 29 Feb 2000 00:00:00 GMT") == 951782400);
+    CHECK(cgihttp::parse_http_date("Sat, 31 Dec 2050 00:00:00 GMT") == 2556057600);
+}
+
 TEST_CASE("a file's ETag changes with its size, time and inode") {
     struct stat st {};
     st.st_ino = 10;

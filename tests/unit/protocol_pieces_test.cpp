@@ -378,6 +378,9 @@ TEST_SUITE("chunked") {
                                             "5;a=\"x\\"sv,
                                             "5;a=\"ctl\x01\""sv,
                                             "5;a=\"del\x7f\""sv,
+                                            "5;a=\"\\\r\""sv,   // a quoted-pair is no escape
+                                            "5;a=\"\\\x01\""sv, // for a control byte
+                                            "5;a=\"\\\0\""sv,
                                             "5;a=@"sv,
                                             "5;a b"sv,
                                             "5\r"sv,

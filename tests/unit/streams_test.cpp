@@ -282,6 +282,15 @@ TEST_SUITE("buffered_reader") {
         CHECK(reader.readline(100) == ""); // at eof: no read from the (missing) stream
     }
 
+    TEST_CASE("A reader created with no capacity still grows") {
+        cgihttp::buffered_reader reader(0);
+        const auto space = reader.prepare(5);
+        REQUIRE(space.size() >= 5);
+        std::memcpy(space.data(), "ab\ncd", 5);
+        reader.commit(5);
+        CHECK(reader.readline(100) == "ab\n");
+    }
+
     TEST_CASE("prepare keeps unread data when it makes room") {
         cgihttp::buffered_reader reader(8);
         auto space = reader.prepare(8);
