@@ -6,7 +6,7 @@
 set -euo pipefail
 
 demo_packages="cmake g++ ninja-build libasio-dev"
-test_packages="$demo_packages doctest-dev python3 curl wget clang pkg-config util-linux chromium chromium-driver php-cgi libcgi-pm-perl cgit gitweb git"
+test_packages="$demo_packages doctest-dev python3 curl wget clang libclang-rt-dev pkg-config util-linux chromium chromium-driver php-cgi libcgi-pm-perl cgit gitweb git"
 
 list_only=0
 if [ "${1:-}" = "--list" ]; then list_only=1; shift; fi
