@@ -19,6 +19,7 @@
 #include "date.hpp"
 #include "detail/class_attribute.hpp"
 #include "detail/method_dispatch.hpp"
+#include "detail/resource_shortage.hpp"
 #include "detail/strings.hpp"
 #include "error_page.hpp"
 #include "headers.hpp"
@@ -286,7 +287,10 @@ void BaseRequestHandler<Derived>::handle_one_request() {
         answer_failure(e.status(), e.what(), e.explain());
     } catch (const std::system_error& e) {
         close_connection = true;
-        if (e.code() == std::errc::timed_out)
+        if (detail::is_resource_shortage(e.code())) {
+            self().log_error("Out of resources: " + std::string(e.what()));
+            answer_failure(503, "Server out of resources", {});
+        } else if (e.code() == std::errc::timed_out)
             self().log_error("Request timed out: " + std::string(e.what()));
         else
             self().log_error("Connection error: " + std::string(e.what()));

@@ -12,6 +12,7 @@
 #include "detail/process.hpp"
 #include "simple_request_handler.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <condition_variable>
@@ -63,14 +64,22 @@ inline unique_fd make_spool_file() {
         fd.reset(::mkostemp(name.data(), O_CLOEXEC));
         if (fd) ::unlink(name.c_str());
     }
-    if (!fd) throw std::system_error(errno, std::system_category(), "temporary file for a body");
+    if (!fd) throw_local_failure(errno, "temporary file for a body");
     return fd;
 }
 
-/// /dev/null, opened once: the stdin of scripts without a request body.
+/// /dev/null, opened once (and again after a failure, such as running out of descriptors):
+/// the stdin of scripts without a request body.
 inline int dev_null() {
-    static const int fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    return fd;
+    static std::atomic<int> shared{-1};
+    int fd = shared.load(std::memory_order_acquire);
+    if (fd >= 0) return fd;
+    fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd < 0) throw_local_failure(errno, "opening /dev/null");
+    int expected = -1;
+    if (shared.compare_exchange_strong(expected, fd, std::memory_order_acq_rel)) return fd;
+    ::close(fd); // another thread opened it first
+    return expected;
 }
 
 /// The absolute path of an executable found in $PATH (or the name, if it has a '/').
@@ -427,8 +436,7 @@ detail::unique_fd CGIRequestHandler<Derived>::spool_body(std::uint64_t& length) 
         for (std::size_t done = 0; done < n;) {
             const ssize_t put = ::write(file.get(), buffer + done, n - done);
             if (put < 0 && errno == EINTR) continue;
-            if (put <= 0)
-                throw std::system_error(errno, std::system_category(), "writing a request body");
+            if (put <= 0) detail::throw_local_failure(errno, "writing a request body");
             done += std::size_t(put);
         }
         length += n;
@@ -647,7 +655,10 @@ std::optional<std::string> CGIRequestHandler<Derived>::run_script(const launch& 
     } release{pool};
 
     std::optional<cgi_process> process;
-    try {
+    // A block, so that the parent's copies of the child's pipe ends close before the script
+    // runs (its exit must end its output). Out of descriptors or processes, the steps throw:
+    // a 503 (handle_one_request).
+    {
         detail::pipe_pair in;
         if (l.stream_body) {
             in = detail::make_pipe();
@@ -667,24 +678,18 @@ std::optional<std::string> CGIRequestHandler<Derived>::run_script(const launch& 
         detail::spawn_error failure;
         const pid_t pid = detail::spawn(spec, failure);
         if (pid < 0) {
-            self().log_error("CGI script " + l.script_name + ": " + failure.step + ": " +
-                             std::strerror(failure.error));
+            const std::string step = "CGI script " + l.script_name + ": " + failure.step;
+            detail::throw_if_resource_shortage(failure.error, step);
+            self().log_error(step + ": " + std::strerror(failure.error));
             const bool denied = failure.error == EACCES || failure.error == EPERM;
-            const bool exhausted = failure.error == EAGAIN || failure.error == ENOMEM;
-            self().send_error(denied      ? 403
-                              : exhausted ? 503
-                                          : 500,
-                              denied ? "CGI script is not executable (" +
-                                           detail::python_repr(l.script_name) + ")"
-                                     : "CGI script could not be started");
+            self().send_error(denied ? 403 : 500, denied
+                                                      ? "CGI script is not executable (" +
+                                                            detail::python_repr(l.script_name) + ")"
+                                                      : "CGI script could not be started");
             return std::nullopt;
         }
         process.emplace(detail::child_process(pid), std::move(in.write), std::move(out.read),
                         std::move(err.read));
-    } catch (const std::system_error& e) { // out of descriptors or processes
-        self().log_error("CGI script " + l.script_name + ": " + e.what());
-        self().send_error(503, "Too many open files or processes");
-        return std::nullopt;
     }
 
     output sink(*this, l.mode, l.script_name);

@@ -14,6 +14,7 @@
 
 #include <asio/ip/tcp.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
@@ -205,7 +206,7 @@ private:
 
     /// Sends FIN after the response, then reads and drops what the client still sends until
     /// it closes: closing with unread input would reset the connection and could destroy the
-    /// response before the client reads it (the lingering close of Apache and lighttpd).
+    /// response before the client reads it (the lingering close of Apache, lighttpd, nginx).
     void close_gracefully() {
         std::error_code ec;
         socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
@@ -213,34 +214,38 @@ private:
             close_now();
             return;
         }
+        input().reset();
+        linger_end_ = detail::steady_now_ms() + state_.options.max_linger_time.count();
         linger();
     }
 
     void linger() {
-        begin_wait(lingering, detail::steady_now_ms() + state_.options.linger_timeout.count());
-        input().reset();
-        socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = this->shared_from_this()](
-                                                                 std::error_code ec) {
-            if (!self->end_wait() || ec || self->drain() || self->lingered_ > max_linger_bytes)
-                self->close_now();
-            else
-                self->linger();
-        });
+        const std::int64_t now = detail::steady_now_ms();
+        if (now >= linger_end_) {
+            close_now();
+            return;
+        }
+        begin_wait(lingering, std::min(now + state_.options.linger_timeout.count(), linger_end_));
+        socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                           [self = this->shared_from_this()](std::error_code ec) {
+                               if (!self->end_wait() || ec || self->drain())
+                                   self->close_now();
+                               else
+                                   self->linger();
+                           });
     }
 
-    /// Reads and drops what is readable now; true once the peer has closed or failed.
+    /// Reads and drops what is readable now, a bounded amount per call so that a fast sender
+    /// cannot hold the event loop; true once the peer has closed or failed.
     bool drain() noexcept {
-        char scratch[4096];
-        while (true) {
+        char scratch[16 * 1024];
+        for (int reads = 0; reads < 16; ++reads) {
             const ssize_t n = ::recv(fd_, scratch, sizeof scratch, MSG_DONTWAIT);
-            if (n > 0) {
-                lingered_ += static_cast<std::size_t>(n);
-                if (lingered_ > max_linger_bytes) return true;
-                continue;
-            }
+            if (n > 0) continue;
             if (n < 0 && errno == EINTR) continue;
             return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
         }
+        return false;
     }
 
     /// Leaves the registry, then closes: the timer never touches a closed descriptor.
@@ -257,7 +262,6 @@ private:
         }
     }
 
-    static constexpr std::size_t max_linger_bytes = 1024 * 1024;
     static constexpr std::size_t send_piece = 512 * 1024;
     static constexpr int notsent_lowat = 32 * 1024;
 
@@ -267,7 +271,7 @@ private:
     Handler handler_;
     head_scanner scanner_;
     std::int64_t head_deadline_ = 0;
-    std::size_t lingered_ = 0;
+    std::int64_t linger_end_ = 0;
     bool first_request_ = true;
     bool paced_ = false;
     bool registered_ = false;

@@ -4,6 +4,8 @@
 #pragma once
 
 #include "connection.hpp"
+#include "detail/resource_shortage.hpp"
+#include "detail/unique_fd.hpp"
 #include "server_options.hpp"
 #include "worker_pool.hpp"
 
@@ -25,6 +27,7 @@
 #include <system_error>
 #include <thread>
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -122,7 +125,7 @@ public:
     asio::io_context& context() noexcept { return io_; }
     /// Open connections.
     std::size_t connection_count() const noexcept { return state_.registry.size(); }
-    /// Connections answered 503 because max_connections were open.
+    /// Connections answered 503 because max_connections were open or descriptors ran out.
     std::size_t refused_count() const noexcept { return refusals_.load(); }
     /// Threads currently running the loop or a handler.
     std::size_t thread_count() const noexcept { return pool_.thread_count(); }
@@ -152,6 +155,7 @@ private:
         acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
         acceptor_.bind(endpoint);
         acceptor_.listen(o.backlog);
+        acceptor_.non_blocking(true); // refuse_while_out_of_descriptors() must not wait
         max_connections_ = o.max_connections ? o.max_connections : default_max_connections();
         const auto bound = acceptor_.local_endpoint();
         state_.info.server_address = bound.address().to_string();
@@ -165,15 +169,20 @@ private:
         acceptor_.async_accept([this](std::error_code ec, asio::ip::tcp::socket socket) {
             if (ec == asio::error::operation_aborted || state_.stopping.load()) return;
             if (ec) {
-                // Out of descriptors (EMFILE) or a client that left before the accept: wait a
-                // little rather than spin, then accept again.
-                std::fprintf(stderr, "cgihttp: accept failed: %s\n", ec.message().c_str());
+                // Out of descriptors, or a client that left before the accept: answer who
+                // waits, then wait a little rather than spin, and accept again.
+                if (++accept_failures_ == 1 || accept_failures_ % 1000 == 0)
+                    std::fprintf(stderr, "cgihttp: accept failed: %s (%zu in a row)\n",
+                                 ec.message().c_str(), accept_failures_);
+                if (detail::is_resource_shortage(ec)) refuse_while_out_of_descriptors();
                 retry_accept_later();
                 return;
             }
+            accept_failures_ = 0;
             std::shared_ptr<connection<Handler>> opened;
             if (state_.registry.size() >= max_connections_) {
-                refuse(std::move(socket));
+                refuse(std::move(socket),
+                       "max_connections (" + std::to_string(max_connections_) + ") reached");
             } else {
                 try {
                     opened = std::make_shared<connection<Handler>>(state_, std::move(socket),
@@ -191,9 +200,9 @@ private:
         });
     }
 
-    /// Answers a connection over the limit with 503 and closes it: a clear answer instead of
-    /// a silent backlog, at the cost of one non-blocking send.
-    void refuse(asio::ip::tcp::socket socket) {
+    /// Answers a connection the server cannot take with 503 and closes it: a clear answer
+    /// instead of a silent backlog, at the cost of one non-blocking send.
+    void refuse(asio::ip::tcp::socket socket, const std::string& why) {
         static constexpr char response[] = "HTTP/1.1 503 Service Unavailable\r\n"
                                            "Retry-After: 1\r\nConnection: close\r\n"
                                            "Content-Length: 0\r\n\r\n";
@@ -205,8 +214,27 @@ private:
         // the log.
         const std::size_t refused = ++refusals_;
         if (refused == 1 || refused % 1000 == 0)
-            std::fprintf(stderr, "cgihttp: %zu connections open, 503 to a new one (%zu so far)\n",
-                         max_connections_, refused);
+            std::fprintf(stderr, "cgihttp: 503 to a new connection: %s (%zu so far)\n", why.c_str(),
+                         refused);
+    }
+
+    /// With no descriptor left, accept() fails and clients would wait in the backlog: the
+    /// spare descriptor, kept open for this, makes room to take them one by one and refuse
+    /// them (the classic EMFILE reserve of libuv and others).
+    void refuse_while_out_of_descriptors() {
+        for (int taken = 0; taken < 64; ++taken) {
+            spare_descriptor_.reset();
+            asio::ip::tcp::socket socket(io_);
+            std::error_code ec;
+            acceptor_.accept(socket, ec);
+            if (!ec) refuse(std::move(socket), "out of file descriptors");
+            spare_descriptor_ = open_spare_descriptor();
+            if (ec || !spare_descriptor_) return;
+        }
+    }
+
+    static detail::unique_fd open_spare_descriptor() {
+        return detail::unique_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     }
 
     void retry_accept_later() {
@@ -275,6 +303,8 @@ private:
     std::int64_t shutdown_deadline_ = 0;
     std::size_t max_connections_ = 0;
     std::atomic<std::size_t> refusals_{0};
+    std::size_t accept_failures_ = 0; // in a row; only the accept handler touches it
+    detail::unique_fd spare_descriptor_ = open_spare_descriptor();
     std::mutex mutex_;
     std::condition_variable stopped_;
     bool running_ = false;

@@ -36,9 +36,13 @@ struct server_options {
     std::chrono::milliseconds io_timeout{60000};
     /// How long shutdown() lets requests in progress finish before cutting connections.
     std::chrono::milliseconds shutdown_timeout{5000};
-    /// After the response on a closing connection, how long to read and drop what the
-    /// client still sends, so that closing does not reset the connection under the response.
+    /// After the response on a closing connection, how long to wait for more of what the
+    /// client still sends (it is read and dropped), so that closing does not reset the
+    /// connection under the response...
     std::chrono::milliseconds linger_timeout{2000};
+    /// ...and how long that may last in all, however steadily the client sends (nginx's
+    /// lingering_time): enough for a client to finish an upload a script did not read.
+    std::chrono::milliseconds max_linger_time{30000};
 };
 
 } // namespace cgihttp

@@ -6,6 +6,7 @@
 #include "base_request_handler.hpp"
 #include "conditional.hpp"
 #include "detail/filesystem.hpp"
+#include "detail/resource_shortage.hpp"
 #include "directory_listing.hpp"
 #include "mime_types.hpp"
 #include "open_file_cache.hpp"
@@ -140,10 +141,16 @@ private:
 template <class Derived>
 detail::unique_fd SimpleRequestHandler<Derived>::open_path(const std::string& path,
                                                            bool path_only) {
-    if (detail::class_attribute(self(), &Derived::allow_symlinks_outside_directory))
-        return detail::open_for_reading(path, nullptr, path_only);
-    const std::string root(served_directory());
-    return detail::open_for_reading(path, &root, path_only);
+    detail::unique_fd fd;
+    if (detail::class_attribute(self(), &Derived::allow_symlinks_outside_directory)) {
+        fd = detail::open_for_reading(path, nullptr, path_only);
+    } else {
+        const std::string root(served_directory());
+        fd = detail::open_for_reading(path, &root, path_only);
+    }
+    // Out of descriptors is not "not found": 503, so that the client tries again.
+    if (!fd) detail::throw_if_resource_shortage(errno, "opening " + path);
+    return fd;
 }
 
 template <class Derived>
@@ -273,6 +280,7 @@ template <class Derived>
 response_body SimpleRequestHandler<Derived>::list_directory(const std::string& path) {
     const auto entries = read_directory(path);
     if (!entries) {
+        detail::throw_if_resource_shortage(errno, "listing " + path);
         self().send_error(404, "No permission to list directory");
         return {};
     }

@@ -1915,6 +1915,50 @@ bool dispatch_method(H& handler, std::string_view command) {
 } // namespace detail
 } // namespace cgihttp
 // ---- end cgihttp/detail/method_dispatch.hpp ----
+// ---- begin cgihttp/detail/resource_shortage.hpp ----
+// cgihttp/detail/resource_shortage.hpp - which system errors mean the server ran short of
+// descriptors, processes, memory or disk: a temporary condition, answered 503, not 404/500.
+
+#include <asio/error.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
+namespace cgihttp::detail {
+
+/// True for errno values of exhausted resources (EAGAIN: fork() and execve() past
+/// RLIMIT_NPROC).
+constexpr bool is_resource_shortage(int error) noexcept {
+    return error == EMFILE || error == ENFILE || error == ENOMEM || error == ENOBUFS ||
+           error == EAGAIN || error == ENOSPC || error == EDQUOT;
+}
+
+/// For errors of the standard library and of Asio (whose system category is its own).
+inline bool is_resource_shortage(const std::error_code& ec) noexcept {
+    return (ec.category() == std::system_category() ||
+            ec.category() == asio::error::get_system_category()) &&
+           is_resource_shortage(ec.value());
+}
+
+/// Throws std::system_error for `error` when it is a shortage: handle_one_request() answers
+/// it with 503 and a log line.
+inline void throw_if_resource_shortage(int error, const std::string& what) {
+    if (is_resource_shortage(error)) throw std::system_error(error, std::system_category(), what);
+}
+
+/// For a server-side step that failed with `error`: a shortage as above (503), anything else
+/// as std::runtime_error, which handle_one_request() answers with 500 and a log line. (A
+/// std::system_error of another kind would pass for a broken connection.)
+[[noreturn]] inline void throw_local_failure(int error, const std::string& what) {
+    throw_if_resource_shortage(error, what);
+    throw std::runtime_error(what + ": " + std::strerror(error));
+}
+
+} // namespace cgihttp::detail
+// ---- end cgihttp/detail/resource_shortage.hpp ----
 // ---- begin cgihttp/error_page.hpp ----
 // cgihttp/error_page.hpp - the HTML page of error responses and its %-style template.
 // Python counterpart: DEFAULT_ERROR_MESSAGE, DEFAULT_ERROR_CONTENT_TYPE in http.server.
@@ -2466,7 +2510,10 @@ void BaseRequestHandler<Derived>::handle_one_request() {
         answer_failure(e.status(), e.what(), e.explain());
     } catch (const std::system_error& e) {
         close_connection = true;
-        if (e.code() == std::errc::timed_out)
+        if (detail::is_resource_shortage(e.code())) {
+            self().log_error("Out of resources: " + std::string(e.what()));
+            answer_failure(503, "Server out of resources", {});
+        } else if (e.code() == std::errc::timed_out)
             self().log_error("Request timed out: " + std::string(e.what()));
         else
             self().log_error("Connection error: " + std::string(e.what()));
@@ -3428,14 +3475,19 @@ struct run_as_user {
     std::string home;
 };
 
-/// The uid and primary gid of a user name, or nullopt when there is no such user.
+/// The uid and primary gid of a user name, or nullopt when there is no such user. A lookup
+/// that fails (out of descriptors to read /etc/passwd...) throws as throw_local_failure().
 inline std::optional<run_as_user> lookup_user(const std::string& name) {
     passwd entry{};
     passwd* found = nullptr;
     std::vector<char> buffer(16384);
-    if (::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 || !found)
-        return std::nullopt;
-    return run_as_user{found->pw_uid, found->pw_gid, found->pw_name, found->pw_dir};
+    const int error = ::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+    // POSIX lets these mean "no such user" too.
+    if (error == 0 || error == ENOENT || error == ESRCH || error == EBADF || error == EPERM) {
+        if (!found) return std::nullopt;
+        return run_as_user{found->pw_uid, found->pw_gid, found->pw_name, found->pw_dir};
+    }
+    throw_local_failure(error, "looking up user " + name);
 }
 
 /// A pipe whose two ends are close-on-exec.
@@ -3444,11 +3496,10 @@ struct pipe_pair {
     unique_fd write;
 };
 
-/// Creates a pipe; throws std::system_error (EMFILE, ENFILE) when descriptors run out.
+/// Creates a pipe; throws as throw_local_failure() does (EMFILE, ENFILE: a 503).
 inline pipe_pair make_pipe() {
     int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0)
-        throw std::system_error(errno, std::system_category(), "pipe2");
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw_local_failure(errno, "pipe2");
     return {unique_fd(fds[0]), unique_fd(fds[1])};
 }
 
@@ -4991,10 +5042,16 @@ private:
 template <class Derived>
 detail::unique_fd SimpleRequestHandler<Derived>::open_path(const std::string& path,
                                                            bool path_only) {
-    if (detail::class_attribute(self(), &Derived::allow_symlinks_outside_directory))
-        return detail::open_for_reading(path, nullptr, path_only);
-    const std::string root(served_directory());
-    return detail::open_for_reading(path, &root, path_only);
+    detail::unique_fd fd;
+    if (detail::class_attribute(self(), &Derived::allow_symlinks_outside_directory)) {
+        fd = detail::open_for_reading(path, nullptr, path_only);
+    } else {
+        const std::string root(served_directory());
+        fd = detail::open_for_reading(path, &root, path_only);
+    }
+    // Out of descriptors is not "not found": 503, so that the client tries again.
+    if (!fd) detail::throw_if_resource_shortage(errno, "opening " + path);
+    return fd;
 }
 
 template <class Derived>
@@ -5124,6 +5181,7 @@ template <class Derived>
 response_body SimpleRequestHandler<Derived>::list_directory(const std::string& path) {
     const auto entries = read_directory(path);
     if (!entries) {
+        detail::throw_if_resource_shortage(errno, "listing " + path);
         self().send_error(404, "No permission to list directory");
         return {};
     }
@@ -5139,6 +5197,7 @@ response_body SimpleRequestHandler<Derived>::list_directory(const std::string& p
 } // namespace cgihttp
 // ---- end cgihttp/simple_request_handler.hpp ----
 
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <condition_variable>
@@ -5190,14 +5249,22 @@ inline unique_fd make_spool_file() {
         fd.reset(::mkostemp(name.data(), O_CLOEXEC));
         if (fd) ::unlink(name.c_str());
     }
-    if (!fd) throw std::system_error(errno, std::system_category(), "temporary file for a body");
+    if (!fd) throw_local_failure(errno, "temporary file for a body");
     return fd;
 }
 
-/// /dev/null, opened once: the stdin of scripts without a request body.
+/// /dev/null, opened once (and again after a failure, such as running out of descriptors):
+/// the stdin of scripts without a request body.
 inline int dev_null() {
-    static const int fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    return fd;
+    static std::atomic<int> shared{-1};
+    int fd = shared.load(std::memory_order_acquire);
+    if (fd >= 0) return fd;
+    fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd < 0) throw_local_failure(errno, "opening /dev/null");
+    int expected = -1;
+    if (shared.compare_exchange_strong(expected, fd, std::memory_order_acq_rel)) return fd;
+    ::close(fd); // another thread opened it first
+    return expected;
 }
 
 /// The absolute path of an executable found in $PATH (or the name, if it has a '/').
@@ -5554,8 +5621,7 @@ detail::unique_fd CGIRequestHandler<Derived>::spool_body(std::uint64_t& length) 
         for (std::size_t done = 0; done < n;) {
             const ssize_t put = ::write(file.get(), buffer + done, n - done);
             if (put < 0 && errno == EINTR) continue;
-            if (put <= 0)
-                throw std::system_error(errno, std::system_category(), "writing a request body");
+            if (put <= 0) detail::throw_local_failure(errno, "writing a request body");
             done += std::size_t(put);
         }
         length += n;
@@ -5774,7 +5840,10 @@ std::optional<std::string> CGIRequestHandler<Derived>::run_script(const launch& 
     } release{pool};
 
     std::optional<cgi_process> process;
-    try {
+    // A block, so that the parent's copies of the child's pipe ends close before the script
+    // runs (its exit must end its output). Out of descriptors or processes, the steps throw:
+    // a 503 (handle_one_request).
+    {
         detail::pipe_pair in;
         if (l.stream_body) {
             in = detail::make_pipe();
@@ -5794,24 +5863,18 @@ std::optional<std::string> CGIRequestHandler<Derived>::run_script(const launch& 
         detail::spawn_error failure;
         const pid_t pid = detail::spawn(spec, failure);
         if (pid < 0) {
-            self().log_error("CGI script " + l.script_name + ": " + failure.step + ": " +
-                             std::strerror(failure.error));
+            const std::string step = "CGI script " + l.script_name + ": " + failure.step;
+            detail::throw_if_resource_shortage(failure.error, step);
+            self().log_error(step + ": " + std::strerror(failure.error));
             const bool denied = failure.error == EACCES || failure.error == EPERM;
-            const bool exhausted = failure.error == EAGAIN || failure.error == ENOMEM;
-            self().send_error(denied      ? 403
-                              : exhausted ? 503
-                                          : 500,
-                              denied ? "CGI script is not executable (" +
-                                           detail::python_repr(l.script_name) + ")"
-                                     : "CGI script could not be started");
+            self().send_error(denied ? 403 : 500, denied
+                                                      ? "CGI script is not executable (" +
+                                                            detail::python_repr(l.script_name) + ")"
+                                                      : "CGI script could not be started");
             return std::nullopt;
         }
         process.emplace(detail::child_process(pid), std::move(in.write), std::move(out.read),
                         std::move(err.read));
-    } catch (const std::system_error& e) { // out of descriptors or processes
-        self().log_error("CGI script " + l.script_name + ": " + e.what());
-        self().send_error(503, "Too many open files or processes");
-        return std::nullopt;
     }
 
     output sink(*this, l.mode, l.script_name);
@@ -5900,9 +5963,13 @@ struct server_options {
     std::chrono::milliseconds io_timeout{60000};
     /// How long shutdown() lets requests in progress finish before cutting connections.
     std::chrono::milliseconds shutdown_timeout{5000};
-    /// After the response on a closing connection, how long to read and drop what the
-    /// client still sends, so that closing does not reset the connection under the response.
+    /// After the response on a closing connection, how long to wait for more of what the
+    /// client still sends (it is read and dropped), so that closing does not reset the
+    /// connection under the response...
     std::chrono::milliseconds linger_timeout{2000};
+    /// ...and how long that may last in all, however steadily the client sends (nginx's
+    /// lingering_time): enough for a client to finish an upload a script did not read.
+    std::chrono::milliseconds max_linger_time{30000};
 };
 
 } // namespace cgihttp
@@ -5910,6 +5977,7 @@ struct server_options {
 
 #include <asio/ip/tcp.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
@@ -6101,7 +6169,7 @@ private:
 
     /// Sends FIN after the response, then reads and drops what the client still sends until
     /// it closes: closing with unread input would reset the connection and could destroy the
-    /// response before the client reads it (the lingering close of Apache and lighttpd).
+    /// response before the client reads it (the lingering close of Apache, lighttpd, nginx).
     void close_gracefully() {
         std::error_code ec;
         socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
@@ -6109,34 +6177,38 @@ private:
             close_now();
             return;
         }
+        input().reset();
+        linger_end_ = detail::steady_now_ms() + state_.options.max_linger_time.count();
         linger();
     }
 
     void linger() {
-        begin_wait(lingering, detail::steady_now_ms() + state_.options.linger_timeout.count());
-        input().reset();
-        socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = this->shared_from_this()](
-                                                                 std::error_code ec) {
-            if (!self->end_wait() || ec || self->drain() || self->lingered_ > max_linger_bytes)
-                self->close_now();
-            else
-                self->linger();
-        });
+        const std::int64_t now = detail::steady_now_ms();
+        if (now >= linger_end_) {
+            close_now();
+            return;
+        }
+        begin_wait(lingering, std::min(now + state_.options.linger_timeout.count(), linger_end_));
+        socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                           [self = this->shared_from_this()](std::error_code ec) {
+                               if (!self->end_wait() || ec || self->drain())
+                                   self->close_now();
+                               else
+                                   self->linger();
+                           });
     }
 
-    /// Reads and drops what is readable now; true once the peer has closed or failed.
+    /// Reads and drops what is readable now, a bounded amount per call so that a fast sender
+    /// cannot hold the event loop; true once the peer has closed or failed.
     bool drain() noexcept {
-        char scratch[4096];
-        while (true) {
+        char scratch[16 * 1024];
+        for (int reads = 0; reads < 16; ++reads) {
             const ssize_t n = ::recv(fd_, scratch, sizeof scratch, MSG_DONTWAIT);
-            if (n > 0) {
-                lingered_ += static_cast<std::size_t>(n);
-                if (lingered_ > max_linger_bytes) return true;
-                continue;
-            }
+            if (n > 0) continue;
             if (n < 0 && errno == EINTR) continue;
             return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
         }
+        return false;
     }
 
     /// Leaves the registry, then closes: the timer never touches a closed descriptor.
@@ -6153,7 +6225,6 @@ private:
         }
     }
 
-    static constexpr std::size_t max_linger_bytes = 1024 * 1024;
     static constexpr std::size_t send_piece = 512 * 1024;
     static constexpr int notsent_lowat = 32 * 1024;
 
@@ -6163,7 +6234,7 @@ private:
     Handler handler_;
     head_scanner scanner_;
     std::int64_t head_deadline_ = 0;
-    std::size_t lingered_ = 0;
+    std::int64_t linger_end_ = 0;
     bool first_request_ = true;
     bool paced_ = false;
     bool registered_ = false;
@@ -6317,6 +6388,7 @@ private:
 #include <system_error>
 #include <thread>
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -6414,7 +6486,7 @@ public:
     asio::io_context& context() noexcept { return io_; }
     /// Open connections.
     std::size_t connection_count() const noexcept { return state_.registry.size(); }
-    /// Connections answered 503 because max_connections were open.
+    /// Connections answered 503 because max_connections were open or descriptors ran out.
     std::size_t refused_count() const noexcept { return refusals_.load(); }
     /// Threads currently running the loop or a handler.
     std::size_t thread_count() const noexcept { return pool_.thread_count(); }
@@ -6444,6 +6516,7 @@ private:
         acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
         acceptor_.bind(endpoint);
         acceptor_.listen(o.backlog);
+        acceptor_.non_blocking(true); // refuse_while_out_of_descriptors() must not wait
         max_connections_ = o.max_connections ? o.max_connections : default_max_connections();
         const auto bound = acceptor_.local_endpoint();
         state_.info.server_address = bound.address().to_string();
@@ -6457,15 +6530,20 @@ private:
         acceptor_.async_accept([this](std::error_code ec, asio::ip::tcp::socket socket) {
             if (ec == asio::error::operation_aborted || state_.stopping.load()) return;
             if (ec) {
-                // Out of descriptors (EMFILE) or a client that left before the accept: wait a
-                // little rather than spin, then accept again.
-                std::fprintf(stderr, "cgihttp: accept failed: %s\n", ec.message().c_str());
+                // Out of descriptors, or a client that left before the accept: answer who
+                // waits, then wait a little rather than spin, and accept again.
+                if (++accept_failures_ == 1 || accept_failures_ % 1000 == 0)
+                    std::fprintf(stderr, "cgihttp: accept failed: %s (%zu in a row)\n",
+                                 ec.message().c_str(), accept_failures_);
+                if (detail::is_resource_shortage(ec)) refuse_while_out_of_descriptors();
                 retry_accept_later();
                 return;
             }
+            accept_failures_ = 0;
             std::shared_ptr<connection<Handler>> opened;
             if (state_.registry.size() >= max_connections_) {
-                refuse(std::move(socket));
+                refuse(std::move(socket),
+                       "max_connections (" + std::to_string(max_connections_) + ") reached");
             } else {
                 try {
                     opened = std::make_shared<connection<Handler>>(state_, std::move(socket),
@@ -6483,9 +6561,9 @@ private:
         });
     }
 
-    /// Answers a connection over the limit with 503 and closes it: a clear answer instead of
-    /// a silent backlog, at the cost of one non-blocking send.
-    void refuse(asio::ip::tcp::socket socket) {
+    /// Answers a connection the server cannot take with 503 and closes it: a clear answer
+    /// instead of a silent backlog, at the cost of one non-blocking send.
+    void refuse(asio::ip::tcp::socket socket, const std::string& why) {
         static constexpr char response[] = "HTTP/1.1 503 Service Unavailable\r\n"
                                            "Retry-After: 1\r\nConnection: close\r\n"
                                            "Content-Length: 0\r\n\r\n";
@@ -6497,8 +6575,27 @@ private:
         // the log.
         const std::size_t refused = ++refusals_;
         if (refused == 1 || refused % 1000 == 0)
-            std::fprintf(stderr, "cgihttp: %zu connections open, 503 to a new one (%zu so far)\n",
-                         max_connections_, refused);
+            std::fprintf(stderr, "cgihttp: 503 to a new connection: %s (%zu so far)\n", why.c_str(),
+                         refused);
+    }
+
+    /// With no descriptor left, accept() fails and clients would wait in the backlog: the
+    /// spare descriptor, kept open for this, makes room to take them one by one and refuse
+    /// them (the classic EMFILE reserve of libuv and others).
+    void refuse_while_out_of_descriptors() {
+        for (int taken = 0; taken < 64; ++taken) {
+            spare_descriptor_.reset();
+            asio::ip::tcp::socket socket(io_);
+            std::error_code ec;
+            acceptor_.accept(socket, ec);
+            if (!ec) refuse(std::move(socket), "out of file descriptors");
+            spare_descriptor_ = open_spare_descriptor();
+            if (ec || !spare_descriptor_) return;
+        }
+    }
+
+    static detail::unique_fd open_spare_descriptor() {
+        return detail::unique_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     }
 
     void retry_accept_later() {
@@ -6567,6 +6664,8 @@ private:
     std::int64_t shutdown_deadline_ = 0;
     std::size_t max_connections_ = 0;
     std::atomic<std::size_t> refusals_{0};
+    std::size_t accept_failures_ = 0; // in a row; only the accept handler touches it
+    detail::unique_fd spare_descriptor_ = open_spare_descriptor();
     std::mutex mutex_;
     std::condition_variable stopped_;
     bool running_ = false;

@@ -4,8 +4,10 @@ redirects, pass-through fields, 502 for broken blocks), response framing (chunke
 HTTP/1.1 keep-alive, Content-Length, HTTP/1.0, HEAD), nph- scripts, Python's pass-through
 mode, streaming both ways (chunked, Content-Length and 100-continue uploads; a 120 MB
 response in bounded memory; progressive output), and the processes: time limit, client
-loss, grandchildren, descriptors, environment, user, concurrency cap, crashes, and a final
-check that all the faults leaked neither descriptors nor zombies.
+loss, grandchildren, descriptors, environment, user, concurrency cap, crashes, a check
+that all the faults leaked neither descriptors nor zombies; back-pressure both ways (a
+client that stops reading, a script that ignores an upload); and the server running out
+of descriptors or processes (its limits lowered while it runs).
 
 Against `cgihttp_test_server cgi --directory DIR ...` (attributes from the command line)
 and the demo `cgihttpserver`. Scripts are written by the tests into a temporary directory;
@@ -17,6 +19,8 @@ import json
 import os
 import pwd
 import re
+import resource
+import select
 import shutil
 import socket
 import tempfile
@@ -83,6 +87,8 @@ SCRIPTS = {
                      "only this\\n'\n",
     # ---- framing
     'nolen.sh': SH + TEXT + "echo line one\necho line two\n",
+    'endless.sh': SH + TEXT + 'exec yes %s\n' % marker('endless'),
+    'ignores_body.sh': SH + TEXT + 'echo ignored\n',
     'withlen.sh': SH + "printf 'Content-Type: text/plain\\r\\nContent-Length: 6\\r\\n\\r\\n"
                        "exact\\n'\n",
     'effect.sh': SH + "touch \"$DOCUMENT_ROOT/spool/ran-$REQUEST_METHOD-$QUERY_STRING\"\n"
@@ -134,7 +140,8 @@ SCRIPTS = {
     'slow_cap.sh': SH + "sleep 1\n" + TEXT + "echo slow done\n",
     'redirect_capped.sh': SH + "echo 'Location: /cgi-bin/nolen.sh'\necho\n",
 }
-for _name in ('f-timeout', 'f-grandchild', 'f-disconnect', 'f-upload', 'f-cap1', 'f-cap2'):
+for _name in ('f-timeout', 'f-grandchild', 'f-disconnect', 'f-upload', 'f-cap1', 'f-cap2',
+              'np-hold'):
     SCRIPTS['fault_%s.sh' % _name] = SH + 'exec ' + sleeper(_name) + '\n'
 SCRIPTS['fault_f-grandchild.sh'] = (SH + '(' + sleeper('f-grandchild-bg') + ' &)\n'
                                     + 'exec ' + sleeper('f-grandchild') + '\n')
@@ -168,10 +175,10 @@ def make_docroot(testcase_class):
     return root
 
 
-def start_cgi_server(testcase_class, root, *options):
+def start_cgi_server(testcase_class, root, *options, env=None):
     """Starts `cgihttp_test_server cgi --directory ROOT OPTIONS`, stopped at class cleanup."""
     proc = lib.ServerProcess([lib.binary('CGIHTTP_TEST_SERVER'), 'cgi', '--directory', root]
-                             + list(options), ready=r'PORT (\d+)\n')
+                             + list(options), ready=r'PORT (\d+)\n', env=env)
     testcase_class.addClassCleanup(proc.stop)
     return proc, int(proc.ready_match.group(1))
 
@@ -227,6 +234,29 @@ def fd_count(pid):
     return len(os.listdir('/proc/%d/fd' % pid))
 
 
+def stable_fd_count(pid):
+    """The descriptor count of `pid` once unchanged for 0.3 s (at most 4 s)."""
+    last, since = fd_count(pid), time.monotonic()
+    deadline = since + 4.0
+    while time.monotonic() - since < 0.3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        count = fd_count(pid)
+        if count != last:
+            last, since = count, time.monotonic()
+    return last
+
+
+def settled_fd_count(pid, limit, timeout=4.0):
+    """The descriptor count of `pid`, once it is at most `limit` (or after `timeout`:
+    connections linger a little after closing)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        count = fd_count(pid)
+        if count <= limit or time.monotonic() > deadline:
+            return count
+        time.sleep(0.02)
+
+
 def fd_targets(pid):
     targets = []
     for fd in os.listdir('/proc/%d/fd' % pid):
@@ -235,6 +265,15 @@ def fd_targets(pid):
         except OSError:
             pass
     return sorted(targets)
+
+
+def io_written(pid):
+    """Bytes process `pid` has written (wchar of /proc/PID/io)."""
+    with open('/proc/%d/io' % pid) as f:
+        for line in f:
+            if line.startswith('wchar:'):
+                return int(line.split()[1])
+    raise AssertionError('no wchar in /proc/%d/io' % pid)
 
 
 def vm_hwm_kib(pid):
@@ -1160,27 +1199,6 @@ class FaultInjectionTest(GatewayCase):
                                                 '--exit-grace-ms', '200',
                                                 '--max-cgi', '2', '--cgi-queue-ms', '200')
 
-    def settled_fd_count(self, limit, timeout=4.0):
-        """The server's descriptor count, once it is at most `limit` (or after `timeout`:
-        connections linger a little after closing)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            count = fd_count(self.server.pid)
-            if count <= limit or time.monotonic() > deadline:
-                return count
-            time.sleep(0.05)
-
-    def stable_fd_count(self):
-        """The server's descriptor count once unchanged for 0.3 s."""
-        last, since = fd_count(self.server.pid), time.monotonic()
-        deadline = since + 4.0
-        while time.monotonic() - since < 0.3 and time.monotonic() < deadline:
-            time.sleep(0.05)
-            count = fd_count(self.server.pid)
-            if count != last:
-                last, since = count, time.monotonic()
-        return last
-
     def test_no_leaks_after_faults(self):
         # Warm up: everything opened once and kept (e.g. /dev/null) is in the baseline.
         self.assertEqual(self.fetch('/cgi-bin/nolen.sh').status, 200)
@@ -1188,7 +1206,7 @@ class FaultInjectionTest(GatewayCase):
         self.assertEqual(self.fetch('/cgi-bin/upload.py', 'POST', body=b'5\r\nhello\r\n0\r\n\r\n',
                                     headers=[('Transfer-Encoding', 'chunked')]).status, 200)
         self.assertEqual(self.fetch('/static.txt').status, 200)
-        baseline = self.stable_fd_count()
+        baseline = stable_fd_count(self.server.pid)
         baseline_targets = fd_targets(self.server.pid)
 
         # Faults that complete a request.
@@ -1249,10 +1267,225 @@ class FaultInjectionTest(GatewayCase):
             self.assertGone(name, 2.0)
         self.assertNoZombies(timeout=2.0)
         self.assertEqual(self.fetch('/cgi-bin/nolen.sh').status, 200)  # still serving
-        count = self.settled_fd_count(baseline + 2)
+        count = settled_fd_count(self.server.pid, baseline + 2)
         self.assertLessEqual(count, baseline + 2,
                              'descriptors: %d at baseline, %d now\nbaseline: %s\nnow: %s'
                              % (baseline, count, baseline_targets, fd_targets(self.server.pid)))
+
+class BackpressureTest(GatewayCase):
+    """A client that stops reading stops the script (its writes block, the server's memory
+    stays flat), and a script that ignores an upload still gets its answer to the client."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.root = make_docroot(cls)
+        cls.server, cls.port = start_cgi_server(cls, cls.root, '--protocol', 'HTTP/1.1')
+
+    def test_endless_output_to_a_client_that_stops_reading(self):
+        self.assertEqual(self.fetch('/cgi-bin/nolen.sh').status, 200)  # warm up
+        memory_before = vm_hwm_kib(self.server.pid)
+        c = self.client()
+        c.send(request_bytes('GET', '/cgi-bin/endless.sh'))
+        self.assertEqual(c.read_head().status, 200)
+        found = wait_for_processes(marker('endless'), True, 5.0)
+        self.assertTrue(found)
+        pid = found[0][0]
+        # Not reading: the pipe and socket buffers fill, then the script's writes block.
+        deadline = time.monotonic() + 10.0
+        written = io_written(pid)
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = io_written(pid)
+            if now == written:
+                break
+            written = now
+        else:
+            self.fail('the script kept writing to a client that reads nothing')
+        self.assertLess(written, 64 << 20, 'the script wrote %d bytes ahead' % written)
+        grown = vm_hwm_kib(self.server.pid) - memory_before
+        self.assertLess(grown, 8 * 1024, 'VmHWM grew by %d KiB' % grown)
+        # Reading again lets it go on.
+        received = 0
+        c.sock.settimeout(5.0)
+        while received < 16 << 20:
+            received += len(c.sock.recv(1 << 20))
+        self.assertGreater(io_written(pid), written)
+        c.close()
+        self.assertGone('endless', 3.0)
+        self.assertNoZombies()
+
+    def upload_to_a_script_that_ignores_it(self, size, chunked):
+        c = self.client(timeout=20.0)
+        body = b'u' * size
+        if chunked:
+            head = request_bytes('POST', '/cgi-bin/ignores_body.sh',
+                                 headers=[('Transfer-Encoding', 'chunked')])
+            payload = b'%x\r\n%s\r\n0\r\n\r\n' % (size, body)
+        else:
+            head = request_bytes('POST', '/cgi-bin/ignores_body.sh',
+                                 headers=[('Content-Length', str(size))])
+            payload = body
+        c.send(head)
+        failures = []
+
+        def send_body():  # as curl does: the answer is read while the body goes out
+            try:
+                c.sock.sendall(payload)
+            except OSError as e:
+                failures.append(e)
+        sender = threading.Thread(target=send_body)
+        sender.start()
+        reply = c.read_response()
+        sender.join(20.0)
+        self.assertFalse(sender.is_alive(), 'the upload never ended')
+        return reply, failures
+
+    def test_script_that_ignores_an_upload_still_answers(self):
+        for size, chunked in [(100_000, False), (8 << 20, False), (8 << 20, True)]:
+            with self.subTest(size=size, chunked=chunked):
+                reply, failures = self.upload_to_a_script_that_ignores_it(size, chunked)
+                self.assertEqual((reply.status, reply.body), (200, b'ignored\n'))
+                self.assertEqual(failures, [], 'the upload was cut')
+        self.assertEqual(self.fetch('/cgi-bin/nolen.sh').status, 200)
+        self.assertNoZombies()
+
+    def test_curl_upload_to_a_script_that_ignores_it(self):
+        curl = lib.require_tool('curl')
+        path = os.path.join(self.root, 'spool', 'upload.bin')
+        with open(path, 'wb') as f:
+            f.write(b'c' * (8 << 20))
+        # Without Expect the body is sent at once; with it, the script answers first.
+        for expect in ('Expect:', 'Expect: 100-continue'):
+            with self.subTest(expect=expect):
+                result = lib.run_program(
+                    [curl, '-sS', '--max-time', '20', '--data-binary', '@' + path, '-H', expect,
+                     'http://127.0.0.1:%d/cgi-bin/ignores_body.sh' % self.port], timeout=30)
+                self.assertEqual((result.returncode, result.stdout), (0, 'ignored\n'),
+                                 result.stderr)
+
+
+class ResourceExhaustionTest(GatewayCase):
+    """Out of descriptors (the server's RLIMIT_NOFILE lowered while it runs) or out of
+    processes (RLIMIT_NPROC): new connections, scripts, files and listings get a 503 and a
+    log line, nothing leaks, and everything is served again once the limit is back."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.root = make_docroot(cls)
+        for i in range(3):
+            with open(os.path.join(cls.root, 'fresh%d.txt' % i), 'wb') as f:
+                f.write(STATIC)
+        os.mkdir(os.path.join(cls.root, 'listed'))
+        # UBSan's vptr check needs a pipe to probe memory: with no descriptor left it reports
+        # every virtual call as invalid. Only that check is turned off, in this server only.
+        suppressions = os.path.join(cls.root, 'ubsan.supp')
+        with open(suppressions, 'w') as f:
+            f.write('vptr_check:*\n')
+        env = dict(os.environ)
+        env['UBSAN_OPTIONS'] = ' '.join(filter(None, [
+            env.get('UBSAN_OPTIONS', ''), 'suppressions=' + suppressions]))
+        cls.server, cls.port = start_cgi_server(cls, cls.root, '--protocol', 'HTTP/1.1',
+                                                env=env)
+
+    def lower_limit(self, which, soft):
+        """Sets the server's soft limit; the original comes back at cleanup if not before."""
+        original = resource.prlimit(self.server.pid, which)
+        resource.prlimit(self.server.pid, which, (soft, original[1]))
+        self.addCleanup(resource.prlimit, self.server.pid, which, original)
+        return original
+
+    def test_out_of_descriptors(self):
+        pid = self.server.pid
+        # Warm up: what is opened once (the scripts' /dev/null, cached files) is in the baseline.
+        self.assertEqual(self.fetch('/cgi-bin/nolen.sh').status, 200)
+        self.assertEqual(self.fetch('/static.txt').status, 200)
+        baseline = stable_fd_count(pid)
+        # The lowest limit that leaves 12 descriptors free (inherited ones may sit higher).
+        used = {int(fd) for fd in os.listdir('/proc/%d/fd' % pid)}
+        limit = 0
+        while limit - len([fd for fd in used if fd < limit]) < 12:
+            limit += 1
+        original = self.lower_limit(resource.RLIMIT_NOFILE, limit)
+
+        # Connections sending a request head slowly take the descriptors left; the first
+        # one that does not fit gets 503 at once rather than waiting in the backlog.
+        idle, refused = [], None
+        for _ in range(20):
+            c = self.client(timeout=5.0)
+            c.send(b'GET /static.txt HTTP/1.1\r\n')
+            deadline = time.monotonic() + 5.0
+            while fd_count(pid) <= baseline + len(idle) and time.monotonic() < deadline:
+                if select.select([c.sock], [], [], 0.02)[0]:
+                    refused = c.read_response()
+                    break
+            if refused:
+                break
+            self.assertGreater(fd_count(pid), baseline + len(idle), 'neither accepted nor refused')
+            idle.append(c)
+        self.assertIsNotNone(refused, 'never ran out of descriptors')
+        self.assertEqual((refused.status, refused.header('Retry-After'), refused.body),
+                         (503, '1', b''))
+        self.assertLogged('503 to a new connection: out of file descriptors')
+        self.assertGreaterEqual(len(idle), 10)
+        full = stable_fd_count(pid)
+
+        # With `free` descriptors left, a connection takes one and the next step fails: the
+        # file's open; the script's (it is opened to be checked), then, with more free, the
+        # user lookup (as root), its pipes..., until the script runs.
+        free = 0
+
+        def release(count):
+            nonlocal free
+            while free < count:
+                idle.pop().close()
+                free += 1
+                self.assertLessEqual(settled_fd_count(pid, full - free), full - free)
+
+        for target, log in [('/fresh0.txt', 'opening %s/fresh0.txt' % self.root),
+                            ('/listed/', 'opening %s/listed' % self.root),
+                            ('/cgi-bin/nolen.sh', 'opening %s/cgi-bin/nolen.sh' % self.root)]:
+            with self.subTest(target=target):
+                release(1)
+                reply = self.fetch(target)
+                self.assertEqual(reply.status, 503, self.server.stderr.text()[-2000:])
+                self.assertIn(b'Server out of resources', reply.body)
+                self.assertLogged('Out of resources: ' + log)
+                self.assertLessEqual(settled_fd_count(pid, full - free), full - free)
+        statuses = []
+        while len(idle) > 0 and 200 not in statuses:
+            release(free + 1)
+            statuses.append(self.fetch('/cgi-bin/nolen.sh').status)
+            self.assertLessEqual(settled_fd_count(pid, full - free), full - free)
+        self.assertEqual(set(statuses[:-1]), {503}, statuses)
+        self.assertLogged('pipe2: Too many open files')
+
+        # Descriptors back: everything is served again, and nothing leaked.
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, original)
+        for c in idle:
+            c.close()
+        for target in ('/cgi-bin/nolen.sh', '/fresh1.txt', '/listed/', '/static.txt'):
+            self.assertEqual(self.fetch(target).status, 200, target)
+        self.assertEqual(self.fetch('/cgi-bin/upload.py', 'POST', body=b'x' * 1000).status, 200)
+        self.assertNoZombies()
+        count = settled_fd_count(pid, baseline + 2)
+        self.assertLessEqual(count, baseline + 2, fd_targets(pid))
+
+    def test_out_of_processes(self):
+        # One script of the scripts' user runs; with RLIMIT_NPROC at 0 no other can start
+        # (fork() fails, or as root execve() fails for nobody).
+        holder = self.client()
+        holder.send(request_bytes('GET', '/cgi-bin/fault_np-hold.sh'))
+        self.assertTrue(wait_for_processes(marker('np-hold'), True, 5.0))
+        original = self.lower_limit(resource.RLIMIT_NPROC, 0)
+        reply = self.fetch('/cgi-bin/nolen.sh')
+        self.assertEqual(reply.status, 503)
+        self.assertLogged('Out of resources: CGI script /cgi-bin/nolen.sh')
+        self.assertEqual(self.fetch('/static.txt').status, 200)  # no process needed
+        resource.prlimit(self.server.pid, resource.RLIMIT_NPROC, original)
+        self.assertEqual(self.fetch('/cgi-bin/nolen.sh').status, 200)
+        holder.close()
+        self.assertGone('np-hold')
+        self.assertNoZombies()
 
 
 def setUpModule():

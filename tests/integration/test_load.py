@@ -422,7 +422,8 @@ class ConnectionLimitTest(LoadCase):
             self.assertEqual((res.status, res.header('Retry-After'), res.header('Connection'),
                               res.header('Content-Length')), (503, '1', 'close', '0'))
         self.assertTrue(self.server.stderr.wait_for(
-            lambda t: '50 connections open, 503 to a new one' in t, 2), self.server.stderr.text())
+            lambda t: '503 to a new connection: max_connections (50) reached' in t, 2),
+            self.server.stderr.text())
         # The held connections were not touched, and are served normally.
         readable, _, _ = select.select(held, [], [], 0)
         self.assertEqual(readable, [], 'a held connection got an answer or was closed')

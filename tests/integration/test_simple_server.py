@@ -169,7 +169,8 @@ class SimpleHTTPServerTestCase(unittest.TestCase):
         # server is then started as nobody for this part.
         run_as = ()
         if os.geteuid() == 0:
-            run_as = (lib.require_tool('setpriv'), '--reuid=nobody', '--regid=nogroup', '--clear-groups')
+            run_as = (lib.require_tool('setpriv'), '--reuid=nobody', '--regid=nogroup',
+                      '--clear-groups')
         _, port = start_demo(self, self.parent, run_as=run_as)
         unreadable = os.path.join(self.tempdir, 'unreadable')
         with open(unreadable, 'wb') as f:

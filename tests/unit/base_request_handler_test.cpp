@@ -6,6 +6,7 @@
 // HTTP/1.1, default_request_version HTTP/1.0, Date "DATE", Server "SRV").
 #include "test_support.hpp"
 
+#include <asio/error.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
@@ -14,6 +15,7 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <functional>
 #include <regex>
@@ -1383,6 +1385,37 @@ TEST_SUITE("BaseRequestHandler") {
         CHECK(out.empty());
         CHECK(h.close_connection);
         CHECK(h.logged_text("Connection error: "));
+    }
+
+    TEST_CASE("A handler out of descriptors, processes or memory answers 503 and logs it") {
+        for (const int error : {EMFILE, ENFILE, EAGAIN, ENOMEM, ENOSPC}) {
+            CAPTURE(error);
+            handler h;
+            h.respond = [&](handler&) {
+                throw std::system_error(error, std::system_category(), "opening x");
+            };
+            const auto r = parse_response(run_request(h, "GET / HTTP/1.1\r\n\r\n"));
+            CHECK(r.status_line == "HTTP/1.1 503 Server out of resources");
+            CHECK(h.close_connection);
+            CHECK(h.logged_text("Out of resources: opening x: "));
+        }
+        // Asio's own system category counts too.
+        handler h;
+        h.respond = [](handler&) {
+            throw std::system_error(asio::error::no_descriptors, "accept");
+        };
+        CHECK(parse_response(run_request(h, "GET / HTTP/1.1\r\n\r\n")).status_line ==
+              "HTTP/1.1 503 Server out of resources");
+    }
+
+    TEST_CASE("Other system errors are a lost connection: no answer") {
+        handler h;
+        h.respond = [](handler&) {
+            throw std::system_error(ECONNRESET, std::system_category(), "read");
+        };
+        CHECK(run_request(h, "GET / HTTP/1.1\r\n\r\n").empty());
+        CHECK(h.close_connection);
+        CHECK(h.logged_text("Connection error: read: "));
     }
 
     // ---- Limits ----

@@ -2,6 +2,7 @@
 // multi-threaded server, pipes, and an owner that kills and reaps.
 #pragma once
 
+#include "resource_shortage.hpp"
 #include "unique_fd.hpp"
 
 #include <cerrno>
@@ -35,14 +36,19 @@ struct run_as_user {
     std::string home;
 };
 
-/// The uid and primary gid of a user name, or nullopt when there is no such user.
+/// The uid and primary gid of a user name, or nullopt when there is no such user. A lookup
+/// that fails (out of descriptors to read /etc/passwd...) throws as throw_local_failure().
 inline std::optional<run_as_user> lookup_user(const std::string& name) {
     passwd entry{};
     passwd* found = nullptr;
     std::vector<char> buffer(16384);
-    if (::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 || !found)
-        return std::nullopt;
-    return run_as_user{found->pw_uid, found->pw_gid, found->pw_name, found->pw_dir};
+    const int error = ::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+    // POSIX lets these mean "no such user" too.
+    if (error == 0 || error == ENOENT || error == ESRCH || error == EBADF || error == EPERM) {
+        if (!found) return std::nullopt;
+        return run_as_user{found->pw_uid, found->pw_gid, found->pw_name, found->pw_dir};
+    }
+    throw_local_failure(error, "looking up user " + name);
 }
 
 /// A pipe whose two ends are close-on-exec.
@@ -51,11 +57,10 @@ struct pipe_pair {
     unique_fd write;
 };
 
-/// Creates a pipe; throws std::system_error (EMFILE, ENFILE) when descriptors run out.
+/// Creates a pipe; throws as throw_local_failure() does (EMFILE, ENFILE: a 503).
 inline pipe_pair make_pipe() {
     int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0)
-        throw std::system_error(errno, std::system_category(), "pipe2");
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw_local_failure(errno, "pipe2");
     return {unique_fd(fds[0]), unique_fd(fds[1])};
 }
 
