@@ -130,8 +130,11 @@ class DemoSiteBrowserTest(unittest.TestCase):
             url = urllib.parse.urlsplit(href)
             self.assertEqual('%s://%s' % (url.scheme, url.netloc), self.base, href)
             paths[url.path] = (label, href)
-        # Every program of cgi-bin/ is linked (by its name), and so is the listing.
-        scripts = sorted(os.listdir(os.path.join(self.www, 'cgi-bin')))
+        # Every program of cgi-bin/ (its executables) is linked by its name, and so is the
+        # listing.
+        cgi_bin = os.path.join(self.www, 'cgi-bin')
+        scripts = sorted(s for s in os.listdir(cgi_bin)
+                         if os.access(os.path.join(cgi_bin, s), os.X_OK))
         self.assertEqual(sorted(p for p in paths if p.startswith('/cgi-bin/')),
                          sorted('/cgi-bin/' + s for s in scripts))
         for script in scripts:
@@ -232,9 +235,11 @@ class DemoSiteBrowserTest(unittest.TestCase):
         self.submit('#upload')
         self.wait_js('return document.querySelector("#uploaded") !== null;', 'the report')
         self.assertEqual(b.url, self.base + '/cgi-bin/upload.py')
+        digest = hashlib.sha256(data).hexdigest()
         self.assertEqual(self.table('#uploaded'), [
-            ['name', 'bytes', 'SHA-256'],
-            [name, str(len(data)), hashlib.sha256(data).hexdigest()]])
+            ['name', 'bytes', 'SHA-256'], [name, str(len(data)), digest]])
+        with open(os.path.join(self.data, 'uploads', digest), 'rb') as f:
+            self.assertEqual(f.read(), data, 'the stored file')
         self.assertEqual(self.wait_log(('POST', '/cgi-bin/upload.py', 200))[-1],
                          ('POST', '/cgi-bin/upload.py', 200))
     def test_guestbook_post_redirect_get(self):

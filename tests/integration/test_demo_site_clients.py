@@ -1,7 +1,8 @@
 """The demo site (examples/www) with the command-line clients and Python's own: curl as an
-HTTP/1.0 client, with a byte range, a conditional GET and binary and chunked uploads; wget
-mirroring files/ through the directory listings; urllib.request reading the index, posting
-the form, reading the nph- script and following the guestbook's 303.
+HTTP/1.0 client, with a byte range, a conditional GET, binary, chunked and multipart uploads
+(stored, pruned, and refused over the limit); wget mirroring files/ through the directory
+listings; urllib.request reading the index, posting the form, reading the nph- script and
+following the guestbook's 303.
 
 The site is served from a temporary copy of examples/www, to which the tests add an echo
 script (cgi-bin/echo.sh: a header block, then `exec cat`) and a larger binary file; the
@@ -256,6 +257,39 @@ class DemoSiteClientsTest(unittest.TestCase):
         self.assertEqual(fields['x-content-length'], str(len(data)))
         self.assertEqual(len(body), len(data))
         self.assertEqual(hashlib.sha256(body).hexdigest(), hashlib.sha256(data).hexdigest())
+
+    def test_curl_multipart_uploads_are_stored_and_bounded(self):
+        _, base = self.serve('-p', 'HTTP/1.1')
+        uploads = os.path.join(self.data, 'uploads')
+        digests = []
+        for i in range(22):  # two more than upload.py keeps
+            data = b'upload %d\n' % i + os.urandom(1000 + i)
+            digests.append(hashlib.sha256(data).hexdigest())
+            path = self.write('part%d.bin' % i, data)
+            status, _, page, _ = self.curl_response('-F', 'file=@%s' % path,
+                                                    base + '/cgi-bin/upload.py')
+            self.assertEqual(status, 'HTTP/1.1 200 OK')
+            self.assertIn('<td class="name">part%d.bin</td><td class="size">%d</td>'
+                          '<td class="sha256">%s</td>' % (i, len(data), digests[-1]),
+                          page.decode('utf-8'))
+            with open(os.path.join(uploads, digests[-1]), 'rb') as f:
+                self.assertEqual(f.read(), data)
+            time.sleep(0.01)  # distinct modification times: the oldest go first
+        self.assertEqual(sorted(os.listdir(uploads)), sorted(digests[-20:]))
+
+        # Over the limit: refused before reading, and the client still gets the answer.
+        status, _, page, _ = self.curl_response(
+            '-H', 'Content-Type: multipart/form-data; boundary=x', '-H',
+            'Content-Length: %d' % (64 * 1024 * 1024 + 1), '--data-binary', '', '-H', 'Expect:',
+            base + '/cgi-bin/upload.py')
+        self.assertEqual(status, 'HTTP/1.1 413 Content Too Large')
+        self.assertIn(b'Uploads are limited', page)
+
+        # The scripts' shared module is neither run nor sent.
+        status, _, page, _ = self.curl_response(base + '/cgi-bin/demo_data.py')
+        self.assertEqual(status,
+                         "HTTP/1.1 403 CGI script is not executable ('/cgi-bin/demo_data.py')")
+        self.assertNotIn(b'def data_directory', page)
 
     # ---- wget ----
 

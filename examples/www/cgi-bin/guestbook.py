@@ -7,29 +7,14 @@ script runs as; only the last MAX_ENTRIES are kept, so visitors cannot fill the 
 import fcntl
 import html
 import os
-import stat
 import sys
 import tempfile
 import urllib.parse
 
+sys.dont_write_bytecode = True  # no __pycache__ in the served tree
+import demo_data  # noqa: E402 (after the line above)
+
 MAX_ENTRIES = 50
-
-
-def data_directory():
-    """$CGIHTTP_DEMO_DATA, or <tmp>/cgihttp-demo-<uid> made 0700 and checked to be ours (a
-    fixed name in a shared /tmp could otherwise be someone else's directory or symlink)."""
-    configured = os.environ.get('CGIHTTP_DEMO_DATA')
-    if configured:
-        return configured
-    path = os.path.join(tempfile.gettempdir(), 'cgihttp-demo-%d' % os.getuid())
-    try:
-        os.mkdir(path, 0o700)
-    except FileExistsError:
-        pass
-    info = os.lstat(path)
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-        raise SystemExit('guestbook.py: %s is not a private directory of this user' % path)
-    return path
 
 
 def read_entries(book):
@@ -40,7 +25,7 @@ def read_entries(book):
         return []
 
 
-book = os.path.join(data_directory(), 'guestbook.txt')
+book = os.path.join(demo_data.data_directory(), 'guestbook.txt')
 if os.environ.get('REQUEST_METHOD') == 'POST':
     length = int(os.environ.get('CONTENT_LENGTH') or 0)
     entry = dict(urllib.parse.parse_qsl(sys.stdin.buffer.read(length).decode('utf-8', 'replace')))
