@@ -261,6 +261,73 @@ def run_program(argv, timeout=10.0):
 
 
 # ---------------------------------------------------------------------------------------
+# /proc: a server's descriptors, memory and children
+
+def status_field(pid, name):
+    """A number from /proc/PID/status (kB for memory, a count for Threads)."""
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            if line.startswith(name + ':'):
+                return int(line.split()[1])
+    raise AssertionError('no %s in /proc/%d/status' % (name, pid))
+
+
+def fd_count(pid):
+    return len(os.listdir('/proc/%d/fd' % pid))
+
+
+def fd_targets(pid):
+    """'FD -> target' for each open descriptor of `pid`, sorted (for failure messages)."""
+    targets = []
+    for fd in os.listdir('/proc/%d/fd' % pid):
+        try:
+            targets.append('%s -> %s' % (fd, os.readlink('/proc/%d/fd/%s' % (pid, fd))))
+        except OSError:
+            pass
+    return sorted(targets)
+
+
+def stable_fd_count(pid, quiet=0.3, timeout=4.0):
+    """The descriptor count of `pid` once unchanged for `quiet` seconds (at most `timeout`)."""
+    last, since = fd_count(pid), time.monotonic()
+    deadline = since + timeout
+    while time.monotonic() - since < quiet and time.monotonic() < deadline:
+        time.sleep(0.05)
+        count = fd_count(pid)
+        if count != last:
+            last, since = count, time.monotonic()
+    return last
+
+
+def settled_fd_count(pid, limit, timeout=4.0):
+    """The descriptor count of `pid`, once it is at most `limit` (or after `timeout`:
+    connections linger a little after closing)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        count = fd_count(pid)
+        if count <= limit or time.monotonic() > deadline:
+            return count
+        time.sleep(0.02)
+
+
+def zombie_children(ppid):
+    """(pid, 'pid (command)') of each zombie child of `ppid`."""
+    zombies = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % entry) as f:
+                data = f.read()
+        except OSError:
+            continue
+        fields = data[data.rfind(')') + 2:].split()
+        if fields and fields[0] == 'Z' and int(fields[1]) == ppid:
+            zombies.append((int(entry), data[:data.rfind(')') + 1]))
+    return zombies
+
+
+# ---------------------------------------------------------------------------------------
 # Sockets
 
 def connect(port, host=LOCALHOST, timeout=5.0):

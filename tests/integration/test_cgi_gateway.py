@@ -30,6 +30,8 @@ import unittest
 import uuid
 
 import cgihttp_testlib as lib
+from cgihttp_testlib import (fd_count, fd_targets, settled_fd_count, stable_fd_count,
+                             status_field, zombie_children)
 
 RUN = uuid.uuid4().hex[:12]  # makes this run's process markers unique on the machine
 SLEEPER = "python3 -c 'import time; time.sleep(60)'"
@@ -214,59 +216,6 @@ def wait_for_processes(text, present, timeout):
         time.sleep(0.02)
 
 
-def zombie_children(ppid):
-    zombies = []
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open('/proc/%s/stat' % entry) as f:
-                data = f.read()
-        except OSError:
-            continue
-        fields = data[data.rfind(')') + 2:].split()
-        if fields and fields[0] == 'Z' and int(fields[1]) == ppid:
-            zombies.append((int(entry), data[:data.rfind(')') + 1]))
-    return zombies
-
-
-def fd_count(pid):
-    return len(os.listdir('/proc/%d/fd' % pid))
-
-
-def stable_fd_count(pid):
-    """The descriptor count of `pid` once unchanged for 0.3 s (at most 4 s)."""
-    last, since = fd_count(pid), time.monotonic()
-    deadline = since + 4.0
-    while time.monotonic() - since < 0.3 and time.monotonic() < deadline:
-        time.sleep(0.05)
-        count = fd_count(pid)
-        if count != last:
-            last, since = count, time.monotonic()
-    return last
-
-
-def settled_fd_count(pid, limit, timeout=4.0):
-    """The descriptor count of `pid`, once it is at most `limit` (or after `timeout`:
-    connections linger a little after closing)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        count = fd_count(pid)
-        if count <= limit or time.monotonic() > deadline:
-            return count
-        time.sleep(0.02)
-
-
-def fd_targets(pid):
-    targets = []
-    for fd in os.listdir('/proc/%d/fd' % pid):
-        try:
-            targets.append('%s -> %s' % (fd, os.readlink('/proc/%d/fd/%s' % (pid, fd))))
-        except OSError:
-            pass
-    return sorted(targets)
-
-
 def io_written(pid):
     """Bytes process `pid` has written (wchar of /proc/PID/io)."""
     with open('/proc/%d/io' % pid) as f:
@@ -274,14 +223,6 @@ def io_written(pid):
             if line.startswith('wchar:'):
                 return int(line.split()[1])
     raise AssertionError('no wchar in /proc/%d/io' % pid)
-
-
-def vm_hwm_kib(pid):
-    with open('/proc/%d/status' % pid) as f:
-        for line in f:
-            if line.startswith('VmHWM:'):
-                return int(line.split()[1])
-    raise AssertionError('no VmHWM in /proc/%d/status' % pid)
 
 
 # ---------------------------------------------------------------------------------------
@@ -880,7 +821,7 @@ class BigOutputTest(GatewayCase):
 
     def test_120_mb_streamed_in_bounded_memory(self):
         self.assertEqual(self.fetch('/cgi-bin/nolen.sh').status, 200)  # warm up
-        before = vm_hwm_kib(self.server.pid)
+        before = status_field(self.server.pid, 'VmHWM')
         c = self.client(timeout=30)
         c.send(request_bytes('GET', '/cgi-bin/big.sh', 'HTTP/1.0'))
         head = c.read_head()
@@ -895,7 +836,7 @@ class BigOutputTest(GatewayCase):
                 break
             total += n
         self.assertEqual(total, BIG_OUTPUT)
-        grown = vm_hwm_kib(self.server.pid) - before
+        grown = status_field(self.server.pid, 'VmHWM') - before
         self.assertLess(grown, 16 * 1024, 'VmHWM grew by %d KiB' % grown)
 
 
@@ -1114,9 +1055,9 @@ class ConcurrencyCapTest(GatewayCase):
         cls.server, cls.port = start_cgi_server(cls, cls.root, '--protocol', 'HTTP/1.1',
                                                 '--max-cgi', '2', '--cgi-queue-ms', '300')
 
-    def test_third_script_gets_503_with_retry_after(self):
-        results = []
-
+    def start_slow_script(self, results):
+        """Runs slow_cap.sh for a client on a thread (returned, started); its reply goes to
+        `results`."""
         def slow():
             c = Client(self.port)
             try:
@@ -1124,9 +1065,13 @@ class ConcurrencyCapTest(GatewayCase):
                 results.append(c.read_response())
             finally:
                 c.close()
-        threads = [threading.Thread(target=slow, daemon=True) for _ in range(2)]
-        for t in threads:
-            t.start()
+        thread = threading.Thread(target=slow, daemon=True)
+        thread.start()
+        return thread
+
+    def test_third_script_gets_503_with_retry_after(self):
+        results = []
+        threads = [self.start_slow_script(results) for _ in range(2)]
         # Both scripts are in their `sleep 1` (child processes of the two sh scripts).
         deadline = time.monotonic() + 3
         while len(processes_with(os.path.join(self.root, 'cgi-bin', 'slow_cap.sh'))) < 2:
@@ -1145,17 +1090,7 @@ class ConcurrencyCapTest(GatewayCase):
         self.assertLogged('CGI script /cgi-bin/nolen.sh: too many scripts running')
 
     def test_local_redirect_to_a_script_needs_one_slot(self):
-        results = []
-
-        def slow():
-            c = Client(self.port)
-            try:
-                c.send(request_bytes('GET', '/cgi-bin/slow_cap.sh', 'HTTP/1.0'))
-                results.append(c.read_response())
-            finally:
-                c.close()
-        t = threading.Thread(target=slow, daemon=True)
-        t.start()
+        t = self.start_slow_script([])
         self.addCleanup(t.join, 10)
         deadline = time.monotonic() + 3
         while not processes_with(os.path.join(self.root, 'cgi-bin', 'slow_cap.sh')):
@@ -1283,7 +1218,7 @@ class BackpressureTest(GatewayCase):
 
     def test_endless_output_to_a_client_that_stops_reading(self):
         self.assertEqual(self.fetch('/cgi-bin/nolen.sh').status, 200)  # warm up
-        memory_before = vm_hwm_kib(self.server.pid)
+        memory_before = status_field(self.server.pid, 'VmHWM')
         c = self.client()
         c.send(request_bytes('GET', '/cgi-bin/endless.sh'))
         self.assertEqual(c.read_head().status, 200)
@@ -1302,7 +1237,7 @@ class BackpressureTest(GatewayCase):
         else:
             self.fail('the script kept writing to a client that reads nothing')
         self.assertLess(written, 64 << 20, 'the script wrote %d bytes ahead' % written)
-        grown = vm_hwm_kib(self.server.pid) - memory_before
+        grown = status_field(self.server.pid, 'VmHWM') - memory_before
         self.assertLess(grown, 8 * 1024, 'VmHWM grew by %d KiB' % grown)
         # Reading again lets it go on.
         received = 0

@@ -27,6 +27,8 @@ import time
 import unittest
 
 import cgihttp_testlib as lib
+from cgihttp_testlib import (fd_count, fd_targets, settled_fd_count, stable_fd_count,
+                             status_field, zombie_children)
 
 SLACK = 2.0  # generous bounds: CTest runs scripts in parallel, sanitizer builds are slow
 SOAK_SECONDS = float(os.environ.get('CGIHTTP_SOAK_SECONDS', '30'))
@@ -51,16 +53,7 @@ def setUpModule():
 
 
 # ---------------------------------------------------------------------------------------
-# /proc
-
-def status_field(pid, name):
-    """A number from /proc/PID/status (kB for memory, a count for Threads)."""
-    with open('/proc/%d/status' % pid) as f:
-        for line in f:
-            if line.startswith(name + ':'):
-                return int(line.split()[1])
-    raise AssertionError('no %s in /proc/%d/status' % (name, pid))
-
+# The program under test
 
 def sanitized(program):
     """The sanitizer a program is built with ('asan', 'tsan', 'msan') or None: their
@@ -71,58 +64,6 @@ def sanitized(program):
         if b'__%s_init' % name.encode() in image:
             return name
     return None
-
-
-def fd_count(pid):
-    return len(os.listdir('/proc/%d/fd' % pid))
-
-
-def fd_targets(pid):
-    targets = []
-    for fd in os.listdir('/proc/%d/fd' % pid):
-        try:
-            targets.append('%s -> %s' % (fd, os.readlink('/proc/%d/fd/%s' % (pid, fd))))
-        except OSError:
-            pass
-    return sorted(targets)
-
-
-def zombie_children(ppid):
-    zombies = []
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open('/proc/%s/stat' % entry) as f:
-                data = f.read()
-        except OSError:
-            continue
-        fields = data[data.rfind(')') + 2:].split()
-        if fields and fields[0] == 'Z' and int(fields[1]) == ppid:
-            zombies.append(int(entry))
-    return zombies
-
-
-def settle(pid, limit, timeout):
-    """The server's descriptor count once it is at most `limit`, or after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        count = fd_count(pid)
-        if count <= limit or time.monotonic() > deadline:
-            return count
-        time.sleep(0.05)
-
-
-def stable_fd_count(pid, quiet=0.3, timeout=4.0):
-    """The descriptor count once unchanged for `quiet` seconds."""
-    last, since = fd_count(pid), time.monotonic()
-    deadline = since + timeout
-    while time.monotonic() - since < quiet and time.monotonic() < deadline:
-        time.sleep(0.05)
-        count = fd_count(pid)
-        if count != last:
-            last, since = count, time.monotonic()
-    return last
 
 
 # ---------------------------------------------------------------------------------------
@@ -327,7 +268,7 @@ class SlowlorisTest(LoadCase):
         for s in socks:
             s.close()
         self.assertServing()
-        after = settle(self.server.pid, baseline + 2, 5.0)
+        after = settled_fd_count(self.server.pid, baseline + 2, 5.0)
         self.assertLessEqual(after, baseline + 2, 'descriptors %d at baseline, %d after:\n%s'
                              % (baseline, after, fd_targets(self.server.pid)))
 
@@ -523,7 +464,7 @@ class TimeoutTest(LoadCase):
             self.assertLess(max(times), 1.0 + SLACK, name)
         for s in socks:
             s.close()
-        after = settle(self.server.pid, baseline + 2, 5.0)
+        after = settled_fd_count(self.server.pid, baseline + 2, 5.0)
         self.assertLessEqual(after, baseline + 2)
         self.assertServing()
 
@@ -622,7 +563,7 @@ class SoakTest(LoadCase):
                 t.join(0.1)
             self.assertLess(time.monotonic() - start, SOAK_SECONDS + 60, 'clients stuck')
         elapsed = time.monotonic() - start
-        fds_after = settle(pid, fds_before, 5.0)  # connections linger a little after closing
+        fds_after = settled_fd_count(pid, fds_before, 5.0)  # connections linger a little after closing
         time.sleep(0.5)
         rss_after = status_field(pid, 'VmRSS')
         report('soak: %.1f s, %d client threads, %d requests (%.0f/s): %d static, %d range, '
@@ -753,7 +694,7 @@ class BurstTest(LoadCase):
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
             s.close()
         closed_at = time.monotonic()
-        after = settle(pid, baseline + 2, 10.0)
+        after = settled_fd_count(pid, baseline + 2, 10.0)
         settle_time = time.monotonic() - closed_at
         report('burst: %d connections (%d connected in %.2f s, %d failed, %d pending); server '
                'fds %d at baseline, %d peak, %d after closing (%.2f s to settle)', count,

@@ -29,14 +29,6 @@ def start_demo(testcase, directory, *options, run_as=()):
     return proc, int(proc.ready_match.group(1))
 
 
-def vm_hwm_kib(pid):
-    with open('/proc/%d/status' % pid) as f:
-        for line in f:
-            if line.startswith('VmHWM:'):
-                return int(line.split()[1])
-    raise AssertionError('no VmHWM')
-
-
 class SimpleHTTPServerTestCase(unittest.TestCase):
     """Python's SimpleHTTPServerTestCase: the server's directory holds a temporary directory
     with a file 'test' (Python serves the system temp dir; we serve a private parent)."""
@@ -338,7 +330,7 @@ class BeyondPythonTestCase(unittest.TestCase):
         with open(path, 'rb') as f:
             for block in iter(lambda: f.read(1 << 20), b''):
                 digest.update(block)
-        before = vm_hwm_kib(self.server.pid)
+        before = lib.status_field(self.server.pid, 'VmHWM')
         connection = http.client.HTTPConnection(lib.LOCALHOST, self.port, timeout=60)
         self.addCleanup(connection.close)
         connection.request('GET', '/sparse.bin')
@@ -351,7 +343,7 @@ class BeyondPythonTestCase(unittest.TestCase):
             total += len(block)
         self.assertEqual(total, size)
         self.assertEqual(received.hexdigest(), digest.hexdigest())
-        after = vm_hwm_kib(self.server.pid)
+        after = lib.status_field(self.server.pid, 'VmHWM')
         print('\n  512 MiB file: server peak RSS %d KiB before, %d KiB after' % (before, after))
         self.assertLess(after - before, 8 * 1024, 'server memory grew with the file')
 
