@@ -42,18 +42,13 @@ namespace {
 
 using namespace cgihttp;
 using fuzz_support::escape;
+using fuzz_support::ref_ows;
+using fuzz_support::ref_tchar;
 
 // ---- Reference chunk-size line ----
 
 bool ref_hex(char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-bool ref_ows(char c) {
-    return c == ' ' || c == '\t';
-}
-bool ref_tchar(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 /// RFC 9110 5.6.4: qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text.
 bool ref_qdtext(unsigned char c) {

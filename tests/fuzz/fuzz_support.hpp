@@ -1,5 +1,6 @@
 // fuzz_support.hpp - what the fuzz targets share: a property check that survives NDEBUG, a
-// deterministic random source derived from the input, and printable escaping for reports.
+// deterministic random source derived from the input, printable escaping for reports, and
+// the RFC 9110 building blocks their reference implementations are written with.
 #pragma once
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -95,6 +97,63 @@ inline std::vector<std::size_t> every_cut(std::size_t size) {
     for (std::size_t i = 1; i < size; ++i)
         cuts.push_back(i);
     return cuts;
+}
+
+// ---- RFC 9110 building blocks for the references (independent of the library) ----
+
+/// OWS: SP or HTAB.
+inline bool ref_ows(char c) {
+    return c == ' ' || c == '\t';
+}
+
+/// tchar (5.6.2).
+inline bool ref_tchar(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c != '\0' && std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos);
+}
+
+/// `s` without OWS at either end.
+inline std::string_view ref_trim(std::string_view s) {
+    while (!s.empty() && ref_ows(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && ref_ows(s.back()))
+        s.remove_suffix(1);
+    return s;
+}
+
+/// List elements (5.6.1): split on ',', trimmed of OWS, empty ones dropped.
+inline std::vector<std::string_view> ref_list(std::string_view value) {
+    std::vector<std::string_view> out;
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t comma = value.find(',', start);
+        const std::string_view e = ref_trim(
+            value.substr(start, comma == std::string_view::npos ? value.npos : comma - start));
+        if (!e.empty()) out.push_back(e);
+        if (comma == std::string_view::npos) return out;
+        start = comma + 1;
+    }
+}
+
+/// 1*DIGIT as a number, nullopt when empty, not all digits, or over 2^64 - 1.
+inline std::optional<std::uint64_t> ref_decimal(std::string_view s) {
+    if (s.empty()) return std::nullopt;
+    unsigned __int128 v = 0;
+    for (const char c : s) {
+        if (c < '0' || c > '9') return std::nullopt;
+        v = v * 10 + unsigned(c - '0');
+        if (v > UINT64_MAX) return std::nullopt;
+    }
+    return static_cast<std::uint64_t>(v);
+}
+
+/// ASCII case-insensitive equality.
+inline bool ref_iequals(std::string_view a, std::string_view b) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (lower(a[i]) != lower(b[i])) return false;
+    return true;
 }
 
 } // namespace fuzz_support

@@ -37,59 +37,22 @@ namespace {
 
 using namespace cgihttp;
 using fuzz_support::escape;
+using fuzz_support::ref_decimal;
+using fuzz_support::ref_iequals;
+using fuzz_support::ref_list;
+using fuzz_support::ref_trim;
 
 constexpr std::int64_t min_time = -62135596800; // 0001-01-01T00:00:00Z
 constexpr std::int64_t max_time = 253402300799; // 9999-12-31T23:59:59Z
 
 // ---- References ----
 
-std::string_view ref_trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
-std::vector<std::string_view> ref_list(std::string_view value) {
-    std::vector<std::string_view> out;
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t comma = value.find(',', start);
-        const std::string_view e = ref_trim(
-            value.substr(start, comma == std::string_view::npos ? value.npos : comma - start));
-        if (!e.empty()) out.push_back(e);
-        if (comma == std::string_view::npos) return out;
-        start = comma + 1;
-    }
-}
-
-std::optional<std::uint64_t> ref_decimal(std::string_view s) {
-    if (s.empty()) return std::nullopt;
-    unsigned __int128 v = 0;
-    for (const char c : s) {
-        if (c < '0' || c > '9') return std::nullopt;
-        v = v * 10 + unsigned(c - '0');
-        if (v > UINT64_MAX) return std::nullopt;
-    }
-    return static_cast<std::uint64_t>(v);
-}
-
-bool ref_ieq(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
-
 /// RFC 9110 14.1.1: ranges-specifier = range-unit "=" range-set; range-set = 1#range-spec;
 /// int-range = first-pos "-" [ last-pos ] (last >= first); suffix-range = "-" suffix-length.
 /// Satisfiable: int-range with first < size; suffix-range with length > 0 and size > 0.
 byte_range ref_evaluate_range(std::string_view header, std::uint64_t size) {
     const std::size_t eq = header.find('=');
-    if (eq == std::string_view::npos || !ref_ieq(ref_trim(header.substr(0, eq)), "bytes"))
+    if (eq == std::string_view::npos || !ref_iequals(ref_trim(header.substr(0, eq)), "bytes"))
         return {};
     const auto specs = ref_list(header.substr(eq + 1));
     if (specs.empty()) return {};

@@ -43,6 +43,11 @@ namespace {
 
 using namespace cgihttp;
 using fuzz_support::escape;
+using fuzz_support::ref_decimal;
+using fuzz_support::ref_iequals;
+using fuzz_support::ref_list;
+using fuzz_support::ref_tchar;
+using fuzz_support::ref_trim;
 
 // ---- References, written from Python's source and the RFCs, not from the library ----
 
@@ -155,12 +160,6 @@ ref_request_line ref_parse_request_line(std::string_view line) {
     return r;
 }
 
-/// RFC 9110 tchar.
-bool ref_tchar(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
-}
-
 struct ref_header_line {
     header_line_kind kind = header_line_kind::malformed;
     std::string_view name, value;
@@ -187,57 +186,13 @@ ref_header_line ref_parse_header_line(std::string_view line) {
     if (colon == std::string_view::npos || colon == 0) return r;
     for (std::size_t i = 0; i < colon; ++i)
         if (!ref_tchar(line[i])) return r;
-    std::string_view value = line.substr(colon + 1);
+    const std::string_view value = line.substr(colon + 1);
     for (const char c : value)
         if (c == '\0' || c == '\r') return r;
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-        value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
-        value.remove_suffix(1);
     r.kind = header_line_kind::field;
     r.name = line.substr(0, colon);
-    r.value = value;
+    r.value = ref_trim(value);
     return r;
-}
-
-bool ref_iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = char(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-
-/// RFC 9110 5.6.1 list elements: split on ',', trim SP/HTAB, drop empty ones.
-std::vector<std::string_view> ref_list(std::string_view value) {
-    std::vector<std::string_view> out;
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t comma = value.find(',', start);
-        std::string_view e =
-            value.substr(start, comma == std::string_view::npos ? value.npos : comma - start);
-        while (!e.empty() && (e.front() == ' ' || e.front() == '\t'))
-            e.remove_prefix(1);
-        while (!e.empty() && (e.back() == ' ' || e.back() == '\t'))
-            e.remove_suffix(1);
-        if (!e.empty()) out.push_back(e);
-        if (comma == std::string_view::npos) return out;
-        start = comma + 1;
-    }
-}
-
-std::optional<std::uint64_t> ref_decimal(std::string_view s) {
-    if (s.empty()) return std::nullopt;
-    unsigned __int128 v = 0;
-    for (const char c : s) {
-        if (c < '0' || c > '9') return std::nullopt;
-        v = v * 10 + unsigned(c - '0');
-        if (v > UINT64_MAX) return std::nullopt;
-    }
-    return static_cast<std::uint64_t>(v);
 }
 
 enum class ref_framing_outcome { none, length, chunked, refuse_400, refuse_501, refuse_any };
