@@ -13,8 +13,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <iterator>
+#include <list>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace cgihttp {
 
@@ -45,6 +48,7 @@ public:
         for (std::size_t i = 0; i < target_; ++i)
             spawn();
         exited_.wait(lock, [&] { return threads_ == 0; });
+        join_finished();
     }
 
     /// Threads currently alive (running, waiting in a handler, or parked).
@@ -74,15 +78,33 @@ private:
 
     /// Starts one thread; called with mutex_ held.
     void spawn() noexcept {
+        join_finished();
+        std::list<std::thread>::iterator self;
+        try {
+            self = running_.emplace(running_.end());
+        } catch (const std::exception&) {
+            return; // out of memory: the pool carries on with what it has
+        }
         ++threads_;
         try {
-            std::thread([this] { worker(); }).detach();
-        } catch (const std::system_error&) {
-            --threads_; // out of threads: the pool carries on with what it has
+            *self = std::thread([this, self] { worker(self); });
+        } catch (const std::exception&) {
+            running_.erase(self);
+            --threads_; // out of threads: likewise
         }
     }
 
-    void worker() {
+    /// Joins the threads that have left; called with mutex_ held, which they no longer
+    /// need. Threads are joined, never detached, so that run() returns only once each has
+    /// really ended: one still tearing down its thread-local state (OpenSSL's) while the
+    /// process exits would race with the library's exit handlers.
+    void join_finished() noexcept {
+        for (std::thread& t : finished_)
+            t.join();
+        finished_.clear();
+    }
+
+    void worker(std::list<std::thread>::iterator self) {
         detail::sigpipe_block_inherited();
         current_blocking_observer() = this;
         while (!io_.stopped()) {
@@ -91,6 +113,8 @@ private:
         }
         current_blocking_observer() = nullptr;
         std::lock_guard<std::mutex> lock(mutex_);
+        finished_.push_back(std::move(*self));
+        running_.erase(self);
         --threads_;
         exited_.notify_all();
         if (io_.stopped()) wake_.notify_all(); // parked threads see the stop and leave
@@ -119,7 +143,9 @@ private:
     std::atomic<std::size_t> threads_{0};
     std::atomic<std::size_t> blocked_{0};
     std::atomic<std::size_t> parked_{0};
-    std::size_t wakeups_ = 0; ///< parked threads told to resume, not yet resumed
+    std::size_t wakeups_ = 0;           ///< parked threads told to resume, not yet resumed
+    std::list<std::thread> running_;    ///< the live threads (guarded by mutex_)
+    std::vector<std::thread> finished_; ///< threads that have left, to join (mutex_)
     std::mutex mutex_;
     std::condition_variable wake_;
     std::condition_variable exited_;
