@@ -1,14 +1,20 @@
-// cgihttpserver.cpp - the demo server, with the command line of `python3 -m http.server`:
-//     cgihttpserver [--cgi] [-b ADDRESS] [-d DIRECTORY] [-p VERSION] [port]
+// cgihttpserver.cpp - the demo server, with the command line of `python3 -m http.server`
+// (3.14, HTTPS included):
+//     cgihttpserver [--cgi] [-b ADDRESS] [-d DIRECTORY] [-p VERSION]
+//                   [--tls-cert PATH [--tls-key PATH] [--tls-password-file PATH]] [port]
 // It stands in for Python's http.server.test().
 #include <cgihttp/handler.hpp>
 
 #include <asio/signal_set.hpp>
 
+#include <cerrno>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,7 +24,9 @@
 namespace {
 
 constexpr const char* usage =
-    "usage: cgihttpserver [-h] [--cgi] [-b ADDRESS] [-d DIRECTORY] [-p VERSION] [-q] [port]\n";
+    "usage: cgihttpserver [-h] [--cgi] [-b ADDRESS] [-d DIRECTORY] [-p VERSION]\n"
+    "                     [--tls-cert PATH] [--tls-key PATH] [--tls-password-file PATH]\n"
+    "                     [-q] [port]\n";
 
 constexpr const char* help = R"(
 positional arguments:
@@ -33,6 +41,10 @@ options:
                         serve this directory (default: current directory)
   -p VERSION, --protocol VERSION
                         conform to this HTTP version (default: HTTP/1.0)
+  --tls-cert PATH       path to the TLS certificate chain file (serves HTTPS)
+  --tls-key PATH        path to the TLS key file (default: in the certificate file)
+  --tls-password-file PATH
+                        path to the password file for the TLS key
   -q, --quiet           do not write the access log (errors are still logged)
 )";
 
@@ -41,6 +53,9 @@ struct command_line {
     std::string bind;
     std::string directory;
     std::string protocol = "HTTP/1.0";
+    std::string tls_cert;
+    std::string tls_key;
+    std::string tls_password;
     bool quiet = false;
     unsigned short port = 8000;
 };
@@ -55,9 +70,12 @@ struct command_line {
 command_line parse(int argc, char** argv) {
     command_line cl;
     bool have_port = false;
+    std::optional<std::string> password_file;
     const auto take_value = [&](int& i, std::string_view arg, std::string_view shortname,
                                 std::string_view longname) -> std::optional<std::string> {
-        const std::string flags = std::string(shortname) + "/" + std::string(longname);
+        const std::string flags = shortname.empty()
+                                      ? std::string(longname)
+                                      : std::string(shortname) + "/" + std::string(longname);
         if (arg == shortname || arg == longname) {
             if (i + 1 >= argc || (argv[i + 1][0] == '-' && argv[i + 1][1] != '\0'))
                 fail("argument " + flags + ": expected one argument");
@@ -87,6 +105,12 @@ command_line parse(int argc, char** argv) {
             cl.directory = *d;
         } else if (auto p = option ? take_value(i, arg, "-p", "--protocol") : std::nullopt) {
             cl.protocol = *p;
+        } else if (auto c = option ? take_value(i, arg, "", "--tls-cert") : std::nullopt) {
+            cl.tls_cert = *c;
+        } else if (auto k = option ? take_value(i, arg, "", "--tls-key") : std::nullopt) {
+            cl.tls_key = *k;
+        } else if (auto f = option ? take_value(i, arg, "", "--tls-password-file") : std::nullopt) {
+            password_file = *f;
         } else if (option || have_port) {
             fail("unrecognized arguments: " + std::string(arg));
         } else {
@@ -102,6 +126,20 @@ command_line parse(int argc, char** argv) {
     }
     if (!cgihttp::parse_http_version(cl.protocol))
         fail("argument -p/--protocol: not an HTTP version: '" + cl.protocol + "'");
+    // Python 3.14's checks and messages.
+    if (cl.tls_cert.empty() && !cl.tls_key.empty()) fail("--tls-key requires --tls-cert to be set");
+    if (password_file) {
+        if (cl.tls_cert.empty()) fail("--tls-password-file requires --tls-cert to be set");
+        std::ifstream file(*password_file);
+        std::ostringstream contents;
+        if (!(file && contents << file.rdbuf()))
+            fail("Failed to read TLS password file: [Errno " + std::to_string(errno) + "] " +
+                 std::strerror(errno) + ": '" + *password_file + "'");
+        cl.tls_password = contents.str();
+        const auto space = " \t\r\n\v\f";
+        cl.tls_password.erase(cl.tls_password.find_last_not_of(space) + 1);
+        cl.tls_password.erase(0, cl.tls_password.find_first_not_of(space));
+    }
     return cl;
 }
 
@@ -130,6 +168,23 @@ int main(int argc, char** argv) {
     cgihttp::server_options options;
     options.bind_address = cl.bind;
     options.port = cl.port;
+    if (!cl.tls_cert.empty()) {
+#if defined(CGIHTTP_ENABLE_TLS) && CGIHTTP_ENABLE_TLS
+        try {
+            options.tls =
+                cgihttp::tls_context::from_files(cl.tls_cert, cl.tls_key, cl.tls_password);
+        } catch (const std::system_error& e) {
+            std::fprintf(stderr, "cgihttpserver: cannot load the TLS certificate or key: %s\n",
+                         e.what());
+            return 1;
+        }
+#else
+        std::fprintf(stderr, "cgihttpserver: this build has no HTTPS: install libssl-dev and "
+                             "rebuild (CMake option CGIHTTP_TLS)\n");
+        return 1;
+#endif
+    }
+    const char* protocol = options.tls ? "HTTPS" : "HTTP";
     try {
         cgihttp::server<demo_handler> server(options, [&] {
             demo_handler handler;
@@ -140,8 +195,9 @@ int main(int argc, char** argv) {
         });
         const std::string host = server.local_endpoint().address().to_string();
         const std::string url_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-        std::printf("Serving HTTP on %s port %u (http://%s:%u/) ...\n", host.c_str(),
-                    server.server_port(), url_host.c_str(), server.server_port());
+        std::printf("Serving %s on %s port %u (%s://%s:%u/) ...\n", protocol, host.c_str(),
+                    server.server_port(), server.info().scheme.c_str(), url_host.c_str(),
+                    server.server_port());
         std::fflush(stdout);
 
         asio::signal_set signals(server.context(), SIGINT, SIGTERM);

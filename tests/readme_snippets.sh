@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Compiles every C++ example of README.md as it stands, with our warnings as errors: the
-# README must not show code that does not build. Usage: readme_snippets.sh CXX
+# README must not show code that does not build. Usage: readme_snippets.sh CXX tls|no-tls
+# (a build without TLS leaves out the HTTPS examples).
 set -euo pipefail
 cxx=${1:-c++}
+tls=${2:-no-tls}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -12,7 +14,12 @@ awk -v dir="$work" '/^```cpp$/ {n++; file=sprintf("%s/snippet%d.cpp", dir, n); i
 count=0
 for snippet in "$work"/snippet*.cpp; do
   [ -e "$snippet" ] || { echo "README.md has no C++ example" >&2; exit 1; }
-  "$cxx" -std=c++17 -Wall -Wextra -Wpedantic -Werror -DASIO_STANDALONE -pthread \
+  flags=()
+  if grep -q 'tls_' "$snippet"; then
+    [ "$tls" = tls ] || continue
+    flags+=(-DCGIHTTP_ENABLE_TLS=1)
+  fi
+  "$cxx" -std=c++17 -Wall -Wextra -Wpedantic -Werror -DASIO_STANDALONE -pthread "${flags[@]}" \
     -I"$root/include" -c "$snippet" -o "${snippet%.cpp}.o"
   count=$((count + 1))
 done

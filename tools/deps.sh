@@ -5,8 +5,9 @@
 # The package lists live here only: the README's commands and .ci/run both call this.
 set -euo pipefail
 
-demo_packages="cmake g++ ninja-build libasio-dev"
-test_packages="$demo_packages doctest-dev python3 curl wget clang libclang-rt-dev pkg-config util-linux chromium chromium-driver php-cgi libcgi-pm-perl cgit gitweb git"
+# libssl-dev gives the demo HTTPS (--tls-cert); the library itself builds without it.
+demo_packages="cmake g++ ninja-build libasio-dev libssl-dev"
+test_packages="$demo_packages doctest-dev python3 openssl curl wget clang libclang-rt-dev pkg-config util-linux chromium chromium-driver php-cgi libcgi-pm-perl cgit gitweb git"
 
 list_only=0
 if [ "${1:-}" = "--list" ]; then list_only=1; shift; fi

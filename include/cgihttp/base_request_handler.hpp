@@ -94,6 +94,7 @@ public:
     /// Serves every request of a connected stream until the connection is to be closed:
     /// the entry point for a user's own server loop. Asio sockets get timeouts (see
     /// `timeout`) and sendfile; the client's address is taken from the socket when not given.
+    /// A stream_ref (socket_stream, tls_stream) is used as it is.
     template <class Stream>
     void handle(Stream& stream, socket_address client = {}, const server_info* info = nullptr);
 
@@ -228,16 +229,20 @@ template <class Derived>
 template <class Stream>
 void BaseRequestHandler<Derived>::handle(Stream& stream, socket_address client,
                                          const server_info* info) {
-    const auto io_timeout = detail::class_attribute(self(), &Derived::timeout);
-    auto ref = make_stream_ref(stream, std::chrono::milliseconds(io_timeout));
-    if constexpr (detail::is_asio_socket<Stream>::value) {
-        if (client.host.empty()) client = peer_address(stream);
+    if constexpr (std::is_base_of_v<stream_ref, Stream>) {
+        input_.reset();
+        attach(stream, std::move(client), info);
+        self().handle();
+        input_.attach(nullptr);
+        output_.attach(nullptr);
+    } else {
+        const auto io_timeout = detail::class_attribute(self(), &Derived::timeout);
+        auto ref = make_stream_ref(stream, std::chrono::milliseconds(io_timeout));
+        if constexpr (detail::is_asio_socket<Stream>::value) {
+            if (client.host.empty()) client = peer_address(stream);
+        }
+        handle(ref, std::move(client), info);
     }
-    input_.reset();
-    attach(ref, std::move(client), info);
-    self().handle();
-    input_.attach(nullptr);
-    output_.attach(nullptr);
 }
 
 template <class Derived>

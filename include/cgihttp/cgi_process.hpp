@@ -8,6 +8,7 @@
 #include "buffered_reader.hpp"
 #include "detail/process.hpp"
 #include "detail/sigpipe.hpp"
+#include "stream.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -38,7 +39,14 @@ protected:
 struct cgi_body_feed {
     body_reader* body = nullptr;      ///< nullptr: stdin is a file or /dev/null, nothing to feed
     buffered_reader* input = nullptr; ///< the connection input behind `body`
-    int client_fd = -1;               ///< the client's socket, watched for data and hang-up
+    stream_ref* client = nullptr;     ///< the client's stream: its socket is watched for data
+                                      ///< and hang-up
+
+    int client_fd() const noexcept { return client ? client->native_handle() : -1; }
+    /// Body bytes at hand without reading the socket: buffered, or decrypted by TLS already.
+    bool body_at_hand() const {
+        return !input->buffered().empty() || (client && client->has_buffered_input());
+    }
 };
 
 /// How a script's run ended.
@@ -91,7 +99,7 @@ public:
                 pending_start = 0;
                 if (!feed.body || feed.body->at_end())
                     stdin_.reset();
-                else if (!feed.input->buffered().empty())
+                else if (feed.body_at_hand())
                     append_body(pending, feed, buffer, sizeof buffer);
             }
             const bool want_body =
@@ -102,7 +110,7 @@ public:
                 {stdout_ ? stdout_.get() : -1, POLLIN, 0},
                 {stderr_ ? stderr_.get() : -1, POLLIN, 0},
                 {stdin_ && !want_body ? stdin_.get() : -1, POLLOUT, 0},
-                {feed.client_fd, static_cast<short>(gone_events | (want_body ? POLLIN : 0)), 0},
+                {feed.client_fd(), static_cast<short>(gone_events | (want_body ? POLLIN : 0)), 0},
                 {!exited ? child_.pidfd() : -1, POLLIN, 0},
             };
             auto wait = deadline - now;

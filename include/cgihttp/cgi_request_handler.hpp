@@ -501,7 +501,10 @@ cgi_environment CGIRequestHandler<Derived>::make_environment(
     env.set("SCRIPT_FILENAME", scriptfile);
     env.set("DOCUMENT_ROOT", this->served_directory());
     env.set("SERVER_ADDR", detail::local_host(this->connection_stream().native_handle()));
-    env.set("REQUEST_SCHEME", "http");
+    const std::string_view scheme = srv ? std::string_view(srv->scheme) : "http";
+    env.set("REQUEST_SCHEME", scheme);
+    // As Apache and nginx tell PHP and others; never inherited from the server's environment.
+    scheme == "https" ? env.set("HTTPS", "on") : env.unset("HTTPS");
     env.set("REDIRECT_STATUS", "200");
     if (run_as) { // as su does: the server's HOME is not the script user's
         env.set("HOME", run_as->home);
@@ -695,12 +698,12 @@ std::optional<std::string> CGIRequestHandler<Derived>::run_script(const launch& 
     output sink(*this, l.mode, l.script_name);
     sink.begin();
     this->wfile().flush(); // a pending "100 Continue": the client waits for it to send the body
-    const int client_fd = this->connection_stream().native_handle();
     cgi_body_feed feed;
-    if (l.stream_body)
-        feed = {&this->rfile(), &this->connection_input(), client_fd};
-    else
-        feed.client_fd = client_fd;
+    feed.client = &this->connection_stream();
+    if (l.stream_body) {
+        feed.body = &this->rfile();
+        feed.input = &this->connection_input();
+    }
     const auto deadline =
         std::chrono::steady_clock::now() + detail::class_attribute(self(), &Derived::cgi_timeout);
     const cgi_outcome outcome = process->run(

@@ -11,6 +11,7 @@
 #include "request_parser.hpp"
 #include "server_options.hpp"
 #include "stream.hpp"
+#include "tls_layer.hpp"
 
 #include <asio/ip/tcp.hpp>
 
@@ -20,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <system_error>
 #include <utility>
 
@@ -60,62 +62,114 @@ public:
         socket_.set_option(asio::ip::tcp::no_delay(true), ec);
         socket_.native_non_blocking(true, ec);
         fd_ = socket_.native_handle();
-        stream_ = socket_stream(fd_, state_.options.io_timeout);
+        plain_ = socket_stream(fd_, state_.options.io_timeout);
+        if (state_.options.tls) {
+            secure_ = state_.options.tls->wrap(fd_, state_.options.io_timeout);
+            stream_ = secure_.get();
+        }
         handler_.wfile().allow_deferred_files(true);
-        handler_.attach(stream_, peer_address(socket_), &state_.info);
+        handler_.attach(*stream_, peer_address(socket_), &state_.info);
         state_.registry.add(this);
         registered_ = true;
     }
 
-    /// Waits for the first request (after open()).
+    /// Waits for the first request (after open()); a TLS handshake comes first, under its
+    /// own timeout.
     void start() {
-        head_deadline_ = detail::steady_now_ms() + state_.options.header_timeout.count();
+        handshaking_ = !stream_->established();
+        head_deadline_ = detail::steady_now_ms() + (handshaking_ ? state_.options.handshake_timeout
+                                                                 : state_.options.header_timeout)
+                                                       .count();
         wait_for_head();
     }
 
 private:
     buffered_reader& input() noexcept { return handler_.connection_input(); }
 
-    /// Reads until the buffered bytes hold a whole request head, then serves it.
+    /// Reads until the buffered bytes hold a whole request head, then serves it. Reads
+    /// without waiting as long as bytes come; then waits for the socket's readiness.
     void wait_for_head() {
-        if (!input().buffered().empty() && scanner_.complete(input().buffered())) {
-            serve();
-            return;
+        while (true) {
+            if (!input().buffered().empty() && scanner_.complete(input().buffered())) {
+                serve();
+                return;
+            }
+            const bool was_empty = input().buffered().empty();
+            const auto space = input().prepare(4096);
+            std::error_code ec;
+            readiness wait_for = readiness::readable;
+            const std::size_t n = stream_->read_available(static_cast<char*>(space.data()),
+                                                          space.size(), ec, wait_for);
+            input().commit(n);
+            if (handshaking_ && stream_->established()) {
+                handshaking_ = false;
+                head_deadline_ = detail::steady_now_ms() + state_.options.header_timeout.count();
+            }
+            if (ec == asio::error::would_block) {
+                wait_for_readiness(wait_for);
+                return;
+            }
+            if (ec) {
+                on_read_failed(ec);
+                return;
+            }
+            if (was_empty && !first_request_)
+                head_deadline_ = detail::steady_now_ms() + state_.options.header_timeout.count();
         }
+    }
+
+    /// Waits without a thread until the stream can go on, for an idle keep-alive connection
+    /// until the keep-alive timeout, otherwise until the head's deadline.
+    void wait_for_readiness(readiness wait_for) {
         const std::int64_t deadline =
             input().buffered().empty() && !first_request_
                 ? detail::steady_now_ms() + state_.options.keepalive_timeout.count()
                 : head_deadline_;
         begin_wait(reading, deadline);
-        socket_.async_read_some(input().prepare(4096),
-                                [self = this->shared_from_this()](
-                                    std::error_code ec, std::size_t n) { self->on_read(ec, n); });
+        socket_.async_wait(wait_for == readiness::readable ? asio::ip::tcp::socket::wait_read
+                                                           : asio::ip::tcp::socket::wait_write,
+                           [self = this->shared_from_this()](std::error_code ec) {
+                               if (!self->end_wait())
+                                   self->on_expired();
+                               else if (ec)
+                                   self->close_now();
+                               else
+                                   self->wait_for_head();
+                           });
     }
 
-    void on_read(std::error_code ec, std::size_t n) {
-        const bool was_empty = input().buffered().empty();
-        input().commit(n);
-        if (!end_wait()) {
-            on_expired();
+    void on_read_failed(std::error_code ec) {
+        // A client may send a request and half-close (printf ... | nc): serve what came.
+        if (ec == asio::error::eof && !input().buffered().empty()) {
+            input().mark_eof();
+            serve();
             return;
         }
-        if (ec) {
-            // A client may send a request and half-close (printf ... | nc): serve what came.
-            if (ec == asio::error::eof && !input().buffered().empty()) {
-                input().mark_eof();
-                serve();
-            } else {
-                close_now();
-            }
+        if (ec.category() == std::system_category() || ec == asio::error::eof) {
+            close_now(); // the client left or reset: nothing to say, nothing worth a log line
             return;
         }
-        if (was_empty && !first_request_)
-            head_deadline_ = detail::steady_now_ms() + state_.options.header_timeout.count();
-        wait_for_head();
+        // A TLS failure (a bad handshake, plain HTTP on the HTTPS port): it ends only this
+        // connection, and is logged as the handler logs errors.
+        log_error("TLS error: " + ec.message());
+        close_gracefully();
+    }
+
+    void log_error(const std::string& message) noexcept {
+        try {
+            handler_.log_error(message);
+        } catch (const std::exception&) {
+            // A failing log must not take the connection loop with it.
+        }
     }
 
     /// The timer (or shutdown) ended a wait: answer 408 to a partial request, then close.
     void on_expired() {
+        if (handshaking_) {
+            if (!state_.stopping.load()) log_error("TLS handshake not completed in time");
+            close_now();
+            return;
+        }
         if (!input().buffered().empty() && !state_.stopping.load()) {
             try {
                 handler_.requestline.clear();
@@ -176,29 +230,29 @@ private:
             paced_ = true;
         }
         while (file.count > 0) {
-            off_t offset = static_cast<off_t>(file.offset);
-            const detail::sigpipe_guard no_sigpipe;
-            const ssize_t n =
-                ::sendfile(fd_, file.fd, &offset, std::min<std::uint64_t>(file.count, send_piece));
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) {
+            std::error_code ec;
+            readiness wait_for = readiness::writable;
+            const std::size_t n = stream_->send_file_available(
+                file.fd, file.offset, std::min<std::uint64_t>(file.count, send_piece), ec,
+                wait_for);
+            if (ec && ec != asio::error::would_block) {
                 close_now(); // the client went away, or the file shrank under its length
                 return false;
             }
-            if (n > 0) {
-                file.offset += std::uint64_t(n);
-                file.count -= std::uint64_t(n);
-                if (file.count == 0) return true;
-            }
+            file.count -= n;
+            if (file.count == 0) return true;
+            if (n > 0 && !ec) continue;
             begin_wait(sending, detail::steady_now_ms() + state_.options.io_timeout.count());
-            socket_.async_wait(asio::ip::tcp::socket::wait_write, [self = this->shared_from_this(),
-                                                                   file = std::move(file)](
-                                                                      std::error_code ec) mutable {
-                if (!self->end_wait() || ec)
-                    self->close_now();
-                else if (self->send_file(std::move(file)) && self->next_request_buffered())
-                    self->serve();
-            });
+            socket_.async_wait(wait_for == readiness::writable ? asio::ip::tcp::socket::wait_write
+                                                               : asio::ip::tcp::socket::wait_read,
+                               [self = this->shared_from_this(),
+                                file = std::move(file)](std::error_code ec) mutable {
+                                   if (!self->end_wait() || ec)
+                                       self->close_now();
+                                   else if (self->send_file(std::move(file)) &&
+                                            self->next_request_buffered())
+                                       self->serve();
+                               });
             return false;
         }
         return true;
@@ -208,9 +262,8 @@ private:
     /// it closes: closing with unread input would reset the connection and could destroy the
     /// response before the client reads it (the lingering close of Apache, lighttpd, nginx).
     void close_gracefully() {
-        std::error_code ec;
-        socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-        if (ec || drain() || state_.options.linger_timeout.count() <= 0) {
+        stream_->shutdown_send();
+        if (drain() || state_.options.linger_timeout.count() <= 0) {
             close_now();
             return;
         }
@@ -267,12 +320,15 @@ private:
 
     detail::server_state& state_;
     asio::ip::tcp::socket socket_;
-    socket_stream stream_{-1};
+    socket_stream plain_{-1};
+    std::unique_ptr<stream_ref> secure_; // the TLS stream over the socket, for HTTPS
+    stream_ref* stream_ = &plain_;
     Handler handler_;
     head_scanner scanner_;
     std::int64_t head_deadline_ = 0;
     std::int64_t linger_end_ = 0;
     bool first_request_ = true;
+    bool handshaking_ = false;
     bool paced_ = false;
     bool registered_ = false;
 };

@@ -18,11 +18,13 @@ struct socket_address {
 };
 
 /// What a handler may know of the server that accepted its connection (Python's
-/// `self.server`): the name and port CGI scripts see, and the address it listens on.
+/// `self.server`): the name and port CGI scripts see, the address it listens on, and
+/// whether it speaks HTTPS.
 struct server_info {
     std::string server_name;
     unsigned short server_port = 0;
     std::string server_address;
+    std::string scheme = "http"; ///< "https" behind TLS: REQUEST_SCHEME, HTTPS=on for CGI
 };
 
 namespace detail {

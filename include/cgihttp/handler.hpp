@@ -7,3 +7,8 @@
 #include "cgi_request_handler.hpp"
 #include "server.hpp"
 #include "simple_request_handler.hpp"
+
+// HTTPS when the build has OpenSSL (the CMake target defines this; see README, "HTTPS").
+#if defined(CGIHTTP_ENABLE_TLS) && CGIHTTP_ENABLE_TLS
+#include "tls.hpp"
+#endif

@@ -160,6 +160,7 @@ private:
         const auto bound = acceptor_.local_endpoint();
         state_.info.server_address = bound.address().to_string();
         state_.info.server_port = bound.port();
+        state_.info.scheme = o.tls ? "https" : "http";
         state_.info.server_name = o.server_name.empty()
                                       ? detail::fully_qualified_name(state_.info.server_address)
                                       : o.server_name;
@@ -248,7 +249,8 @@ private:
     void tick() {
         const server_options& o = state_.options;
         const auto shortest =
-            std::min({o.keepalive_timeout, o.header_timeout, o.linger_timeout, o.shutdown_timeout});
+            std::min({o.keepalive_timeout, o.header_timeout, o.linger_timeout, o.shutdown_timeout,
+                      o.tls ? o.handshake_timeout : o.header_timeout});
         const auto period = state_.stopping.load()
                                 ? std::chrono::milliseconds(20)
                                 : std::clamp(shortest / 4, std::chrono::milliseconds(10),

@@ -4,9 +4,12 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 
 namespace cgihttp {
+
+class tls_layer;
 
 /// How server<Handler> listens and how long it waits for clients.
 struct server_options {
@@ -27,6 +30,11 @@ struct server_options {
     /// Most connections open at once; more are accepted, answered 503 (Retry-After: 1) and
     /// closed. 0: half the process's descriptor limit (RLIMIT_NOFILE).
     std::size_t max_connections = 0;
+    /// Serve HTTPS: the TLS settings, e.g. tls_context::from_files(cert, key) from
+    /// cgihttp/tls.hpp. Empty: plain HTTP.
+    std::shared_ptr<const tls_layer> tls;
+    /// How long a TLS client may take to complete its handshake, counted from the accept.
+    std::chrono::milliseconds handshake_timeout{10000};
     /// How long a kept-alive connection may stay idle between requests.
     std::chrono::milliseconds keepalive_timeout{5000};
     /// How long a client may take to send a whole request head (slowloris defence), counted

@@ -189,6 +189,7 @@ private:
 #include <asio/buffer.hpp>
 #include <asio/error.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
@@ -199,8 +200,13 @@ private:
 #include <poll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 namespace cgihttp {
+
+/// What a non-blocking call waits for before it can make progress: a TLS stream may have to
+/// write (a handshake message) before it can read, and the reverse.
+enum class readiness { readable, writable };
 
 /// A synchronous byte stream seen through one small interface.
 class stream_ref {
@@ -224,10 +230,106 @@ public:
         return 0;
     }
 
+    /// For an event loop: reads what has arrived without waiting. Returns the bytes read, or
+    /// 0 with ec set: asio::error::would_block with `wait_for` telling which readiness of
+    /// native_handle() to wait for before calling again, eof, or an error. Streams without a
+    /// descriptor simply read.
+    virtual std::size_t read_available(char* data, std::size_t size, std::error_code& ec,
+                                       readiness& wait_for) {
+        wait_for = readiness::readable;
+        return read_some(data, size, ec);
+    }
+
+    /// For an event loop: writes what can be written without waiting, like read_available().
+    /// After would_block, the next call must offer the same bytes again (TLS requires it).
+    virtual std::size_t write_available(const char* data, std::size_t size, std::error_code& ec,
+                                        readiness& wait_for) {
+        wait_for = readiness::writable;
+        return write_some(data, size, ec);
+    }
+
+    /// For an event loop: sends what the stream takes now of `count` bytes of `file_fd` from
+    /// `offset`, advancing `offset`; results as write_available(). A file shorter than
+    /// `count` sets std::errc::io_error. By default a piece is read and write_available()d:
+    /// a retry after would_block reads the same piece again.
+    virtual std::size_t send_file_available(int file_fd, std::uint64_t& offset, std::size_t count,
+                                            std::error_code& ec, readiness& wait_for) {
+        char piece[16 * 1024]; // one TLS record
+        ssize_t got;
+        do
+            got = ::pread(file_fd, piece, std::min(count, sizeof piece), off_t(offset));
+        while (got < 0 && errno == EINTR);
+        if (got <= 0) {
+            ec = got < 0 ? std::error_code(errno, std::system_category())
+                         : std::make_error_code(std::errc::io_error);
+            return 0;
+        }
+        const std::size_t sent = write_available(piece, std::size_t(got), ec, wait_for);
+        offset += sent;
+        return sent;
+    }
+
+    /// Received bytes the stream holds already decoded, which poll() on native_handle()
+    /// cannot see (TLS plaintext of a record read in part).
+    virtual bool has_buffered_input() const noexcept { return false; }
+
+    /// False while a TLS handshake is still under way (its own deadline applies).
+    virtual bool established() const noexcept { return true; }
+
+    /// Ends the sending direction after the last response: TLS sends its close_notify
+    /// first; a socket sends FIN. Does not wait.
+    virtual void shutdown_send() noexcept {}
+
     /// The socket's descriptor, to watch it with poll() (a CGI script's client); -1 for
     /// streams that have none.
     virtual int native_handle() const noexcept { return -1; }
 };
+
+namespace detail {
+
+/// Waits in poll() inside a blocking_scope until `fd` is ready for `events`, for at most
+/// `timeout` (zero waits forever); false with ec set on timeout or error. Errors and
+/// hang-ups count as ready: the next call reports them.
+inline bool wait_ready(int fd, short events, std::chrono::milliseconds timeout,
+                       std::error_code& ec) {
+    blocking_scope scope;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+        int wait_ms = -1;
+        if (timeout.count() > 0) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            wait_ms = left.count() > 0 ? static_cast<int>(left.count()) : 0;
+        }
+        pollfd p{fd, events, 0};
+        const int r = ::poll(&p, 1, wait_ms);
+        if (r > 0) return true;
+        if (r == 0) {
+            ec = std::make_error_code(std::errc::timed_out);
+            return false;
+        }
+        if (errno != EINTR) {
+            ec.assign(errno, std::system_category());
+            return false;
+        }
+    }
+}
+
+/// Repeats a non-blocking `attempt(ec, wait_for)` that reports asio::error::would_block,
+/// waiting in between for the readiness it asks for (see wait_ready()).
+template <class Attempt>
+std::size_t retry_when_ready(int fd, std::chrono::milliseconds timeout, std::error_code& ec,
+                             Attempt attempt) {
+    readiness wait_for = readiness::readable;
+    while (true) {
+        const std::size_t n = attempt(ec, wait_for);
+        if (ec != asio::error::would_block) return n;
+        const short events = wait_for == readiness::readable ? POLLIN : POLLOUT;
+        if (!wait_ready(fd, events, timeout, ec)) return 0;
+    }
+}
+
+} // namespace detail
 
 /// A connected, non-blocking socket used synchronously: each call that would block waits in
 /// poll() inside a blocking_scope, for at most `timeout` (zero waits forever).
@@ -244,6 +346,23 @@ public:
         return retry(POLLIN, ec, [&] { return ::recv(fd_, data, size, MSG_DONTWAIT); });
     }
 
+    std::size_t read_available(char* data, std::size_t size, std::error_code& ec,
+                               readiness& wait_for) override {
+        wait_for = readiness::readable;
+        return attempt(POLLIN, ec, [&] { return ::recv(fd_, data, size, MSG_DONTWAIT); });
+    }
+
+    void shutdown_send() noexcept override { ::shutdown(fd_, SHUT_WR); }
+
+    std::size_t send_file_available(int file_fd, std::uint64_t& offset, std::size_t count,
+                                    std::error_code& ec, readiness& wait_for) override {
+        wait_for = readiness::writable;
+        const std::size_t n =
+            attempt(POLLOUT, ec, [&] { return sendfile_once(file_fd, offset, count); });
+        if (n == 0 && !ec) ec = std::make_error_code(std::errc::io_error); // the file shrank
+        return n;
+    }
+
     std::size_t write_some(const char* data, std::size_t size, std::error_code& ec,
                            bool more = false) override {
         const int flags = MSG_DONTWAIT | MSG_NOSIGNAL | (more ? MSG_MORE : 0);
@@ -252,19 +371,31 @@ public:
 
     std::size_t send_file(int file_fd, std::uint64_t& offset, std::size_t count,
                           std::error_code& ec) override {
-        return retry(POLLOUT, ec, [&] {
-            off_t off = static_cast<off_t>(offset);
-            const detail::sigpipe_guard no_sigpipe; // a client reset must not kill the server
-            const ssize_t n = ::sendfile(fd_, file_fd, &off, count);
-            if (n > 0) offset = static_cast<std::uint64_t>(off);
-            return n;
-        });
+        return retry(POLLOUT, ec, [&] { return sendfile_once(file_fd, offset, count); });
     }
 
 private:
+    ssize_t sendfile_once(int file_fd, std::uint64_t& offset, std::size_t count) const {
+        off_t off = static_cast<off_t>(offset);
+        const detail::sigpipe_guard no_sigpipe; // a client reset must not kill the server
+        const ssize_t n = ::sendfile(fd_, file_fd, &off, count);
+        if (n > 0) offset = static_cast<std::uint64_t>(off);
+        return n;
+    }
+
     /// Runs a non-blocking call until it makes progress, waiting for readiness in between.
     template <class Call>
     std::size_t retry(short events, std::error_code& ec, Call call) {
+        return detail::retry_when_ready(fd_, timeout_, ec, [&](std::error_code& e, readiness& w) {
+            w = events == POLLIN ? readiness::readable : readiness::writable;
+            return attempt(events, e, call);
+        });
+    }
+
+    /// Runs a non-blocking call once (again after EINTR): bytes moved, or 0 with eof (reads),
+    /// would_block or the system error in ec.
+    template <class Call>
+    static std::size_t attempt(short events, std::error_code& ec, const Call& call) {
         ec.clear();
         while (true) {
             const ssize_t n = call();
@@ -274,36 +405,11 @@ private:
                 return 0;
             }
             if (errno == EINTR) continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                ec = asio::error::would_block;
+            else
                 ec.assign(errno, std::system_category());
-                return 0;
-            }
-            if (!wait(events, ec)) return 0;
-        }
-    }
-
-    /// Waits until the socket is ready for `events`; false with ec set on timeout or error.
-    bool wait(short events, std::error_code& ec) {
-        blocking_scope scope;
-        const auto deadline = std::chrono::steady_clock::now() + timeout_;
-        while (true) {
-            int wait_ms = -1;
-            if (timeout_.count() > 0) {
-                const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now());
-                wait_ms = left.count() > 0 ? static_cast<int>(left.count()) : 0;
-            }
-            pollfd p{fd_, events, 0};
-            const int r = ::poll(&p, 1, wait_ms);
-            if (r > 0) return true; // errors and hang-ups show in the next call
-            if (r == 0) {
-                ec = std::make_error_code(std::errc::timed_out);
-                return false;
-            }
-            if (errno != EINTR) {
-                ec.assign(errno, std::system_category());
-                return false;
-            }
+            return 0;
         }
     }
 
@@ -1588,11 +1694,13 @@ struct socket_address {
 };
 
 /// What a handler may know of the server that accepted its connection (Python's
-/// `self.server`): the name and port CGI scripts see, and the address it listens on.
+/// `self.server`): the name and port CGI scripts see, the address it listens on, and
+/// whether it speaks HTTPS.
 struct server_info {
     std::string server_name;
     unsigned short server_port = 0;
     std::string server_address;
+    std::string scheme = "http"; ///< "https" behind TLS: REQUEST_SCHEME, HTTPS=on for CGI
 };
 
 namespace detail {
@@ -2317,6 +2425,7 @@ public:
     /// Serves every request of a connected stream until the connection is to be closed:
     /// the entry point for a user's own server loop. Asio sockets get timeouts (see
     /// `timeout`) and sendfile; the client's address is taken from the socket when not given.
+    /// A stream_ref (socket_stream, tls_stream) is used as it is.
     template <class Stream>
     void handle(Stream& stream, socket_address client = {}, const server_info* info = nullptr);
 
@@ -2451,16 +2560,20 @@ template <class Derived>
 template <class Stream>
 void BaseRequestHandler<Derived>::handle(Stream& stream, socket_address client,
                                          const server_info* info) {
-    const auto io_timeout = detail::class_attribute(self(), &Derived::timeout);
-    auto ref = make_stream_ref(stream, std::chrono::milliseconds(io_timeout));
-    if constexpr (detail::is_asio_socket<Stream>::value) {
-        if (client.host.empty()) client = peer_address(stream);
+    if constexpr (std::is_base_of_v<stream_ref, Stream>) {
+        input_.reset();
+        attach(stream, std::move(client), info);
+        self().handle();
+        input_.attach(nullptr);
+        output_.attach(nullptr);
+    } else {
+        const auto io_timeout = detail::class_attribute(self(), &Derived::timeout);
+        auto ref = make_stream_ref(stream, std::chrono::milliseconds(io_timeout));
+        if constexpr (detail::is_asio_socket<Stream>::value) {
+            if (client.host.empty()) client = peer_address(stream);
+        }
+        handle(ref, std::move(client), info);
     }
-    input_.reset();
-    attach(ref, std::move(client), info);
-    self().handle();
-    input_.attach(nullptr);
-    output_.attach(nullptr);
 }
 
 template <class Derived>
@@ -3730,7 +3843,14 @@ protected:
 struct cgi_body_feed {
     body_reader* body = nullptr;      ///< nullptr: stdin is a file or /dev/null, nothing to feed
     buffered_reader* input = nullptr; ///< the connection input behind `body`
-    int client_fd = -1;               ///< the client's socket, watched for data and hang-up
+    stream_ref* client = nullptr;     ///< the client's stream: its socket is watched for data
+                                      ///< and hang-up
+
+    int client_fd() const noexcept { return client ? client->native_handle() : -1; }
+    /// Body bytes at hand without reading the socket: buffered, or decrypted by TLS already.
+    bool body_at_hand() const {
+        return !input->buffered().empty() || (client && client->has_buffered_input());
+    }
 };
 
 /// How a script's run ended.
@@ -3783,7 +3903,7 @@ public:
                 pending_start = 0;
                 if (!feed.body || feed.body->at_end())
                     stdin_.reset();
-                else if (!feed.input->buffered().empty())
+                else if (feed.body_at_hand())
                     append_body(pending, feed, buffer, sizeof buffer);
             }
             const bool want_body =
@@ -3794,7 +3914,7 @@ public:
                 {stdout_ ? stdout_.get() : -1, POLLIN, 0},
                 {stderr_ ? stderr_.get() : -1, POLLIN, 0},
                 {stdin_ && !want_body ? stdin_.get() : -1, POLLOUT, 0},
-                {feed.client_fd, static_cast<short>(gone_events | (want_body ? POLLIN : 0)), 0},
+                {feed.client_fd(), static_cast<short>(gone_events | (want_body ? POLLIN : 0)), 0},
                 {!exited ? child_.pidfd() : -1, POLLIN, 0},
             };
             auto wait = deadline - now;
@@ -5686,7 +5806,10 @@ cgi_environment CGIRequestHandler<Derived>::make_environment(
     env.set("SCRIPT_FILENAME", scriptfile);
     env.set("DOCUMENT_ROOT", this->served_directory());
     env.set("SERVER_ADDR", detail::local_host(this->connection_stream().native_handle()));
-    env.set("REQUEST_SCHEME", "http");
+    const std::string_view scheme = srv ? std::string_view(srv->scheme) : "http";
+    env.set("REQUEST_SCHEME", scheme);
+    // As Apache and nginx tell PHP and others; never inherited from the server's environment.
+    scheme == "https" ? env.set("HTTPS", "on") : env.unset("HTTPS");
     env.set("REDIRECT_STATUS", "200");
     if (run_as) { // as su does: the server's HOME is not the script user's
         env.set("HOME", run_as->home);
@@ -5880,12 +6003,12 @@ std::optional<std::string> CGIRequestHandler<Derived>::run_script(const launch& 
     output sink(*this, l.mode, l.script_name);
     sink.begin();
     this->wfile().flush(); // a pending "100 Continue": the client waits for it to send the body
-    const int client_fd = this->connection_stream().native_handle();
     cgi_body_feed feed;
-    if (l.stream_body)
-        feed = {&this->rfile(), &this->connection_input(), client_fd};
-    else
-        feed.client_fd = client_fd;
+    feed.client = &this->connection_stream();
+    if (l.stream_body) {
+        feed.body = &this->rfile();
+        feed.input = &this->connection_input();
+    }
     const auto deadline =
         std::chrono::steady_clock::now() + detail::class_attribute(self(), &Derived::cgi_timeout);
     const cgi_outcome outcome = process->run(
@@ -5931,9 +6054,12 @@ std::optional<std::string> CGIRequestHandler<Derived>::run_script(const launch& 
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 
 namespace cgihttp {
+
+class tls_layer;
 
 /// How server<Handler> listens and how long it waits for clients.
 struct server_options {
@@ -5954,6 +6080,11 @@ struct server_options {
     /// Most connections open at once; more are accepted, answered 503 (Retry-After: 1) and
     /// closed. 0: half the process's descriptor limit (RLIMIT_NOFILE).
     std::size_t max_connections = 0;
+    /// Serve HTTPS: the TLS settings, e.g. tls_context::from_files(cert, key) from
+    /// cgihttp/tls.hpp. Empty: plain HTTP.
+    std::shared_ptr<const tls_layer> tls;
+    /// How long a TLS client may take to complete its handshake, counted from the accept.
+    std::chrono::milliseconds handshake_timeout{10000};
     /// How long a kept-alive connection may stay idle between requests.
     std::chrono::milliseconds keepalive_timeout{5000};
     /// How long a client may take to send a whole request head (slowloris defence), counted
@@ -5974,6 +6105,30 @@ struct server_options {
 
 } // namespace cgihttp
 // ---- end cgihttp/server_options.hpp ----
+// ---- begin cgihttp/tls_layer.hpp ----
+// cgihttp/tls_layer.hpp - what the server loop needs of TLS, without OpenSSL: HTTP-only
+// builds compile and link this header alone. The OpenSSL implementation is cgihttp/tls.hpp.
+// Python counterpart: the SSLContext an HTTPSServer wraps its listening socket with.
+
+
+#include <chrono>
+#include <memory>
+
+namespace cgihttp {
+
+/// Turns an accepted connection into a secure stream.
+class tls_layer {
+public:
+    virtual ~tls_layer() = default;
+
+    /// A stream speaking TLS (server side) over `fd`, a connected non-blocking socket that
+    /// stays owned by the caller. Its handshake happens in its first reads; each blocking
+    /// call waits at most `timeout` (zero: forever) for the socket.
+    virtual std::unique_ptr<stream_ref> wrap(int fd, std::chrono::milliseconds timeout) const = 0;
+};
+
+} // namespace cgihttp
+// ---- end cgihttp/tls_layer.hpp ----
 
 #include <asio/ip/tcp.hpp>
 
@@ -5983,6 +6138,7 @@ struct server_options {
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <system_error>
 #include <utility>
 
@@ -6023,62 +6179,114 @@ public:
         socket_.set_option(asio::ip::tcp::no_delay(true), ec);
         socket_.native_non_blocking(true, ec);
         fd_ = socket_.native_handle();
-        stream_ = socket_stream(fd_, state_.options.io_timeout);
+        plain_ = socket_stream(fd_, state_.options.io_timeout);
+        if (state_.options.tls) {
+            secure_ = state_.options.tls->wrap(fd_, state_.options.io_timeout);
+            stream_ = secure_.get();
+        }
         handler_.wfile().allow_deferred_files(true);
-        handler_.attach(stream_, peer_address(socket_), &state_.info);
+        handler_.attach(*stream_, peer_address(socket_), &state_.info);
         state_.registry.add(this);
         registered_ = true;
     }
 
-    /// Waits for the first request (after open()).
+    /// Waits for the first request (after open()); a TLS handshake comes first, under its
+    /// own timeout.
     void start() {
-        head_deadline_ = detail::steady_now_ms() + state_.options.header_timeout.count();
+        handshaking_ = !stream_->established();
+        head_deadline_ = detail::steady_now_ms() + (handshaking_ ? state_.options.handshake_timeout
+                                                                 : state_.options.header_timeout)
+                                                       .count();
         wait_for_head();
     }
 
 private:
     buffered_reader& input() noexcept { return handler_.connection_input(); }
 
-    /// Reads until the buffered bytes hold a whole request head, then serves it.
+    /// Reads until the buffered bytes hold a whole request head, then serves it. Reads
+    /// without waiting as long as bytes come; then waits for the socket's readiness.
     void wait_for_head() {
-        if (!input().buffered().empty() && scanner_.complete(input().buffered())) {
-            serve();
-            return;
+        while (true) {
+            if (!input().buffered().empty() && scanner_.complete(input().buffered())) {
+                serve();
+                return;
+            }
+            const bool was_empty = input().buffered().empty();
+            const auto space = input().prepare(4096);
+            std::error_code ec;
+            readiness wait_for = readiness::readable;
+            const std::size_t n = stream_->read_available(static_cast<char*>(space.data()),
+                                                          space.size(), ec, wait_for);
+            input().commit(n);
+            if (handshaking_ && stream_->established()) {
+                handshaking_ = false;
+                head_deadline_ = detail::steady_now_ms() + state_.options.header_timeout.count();
+            }
+            if (ec == asio::error::would_block) {
+                wait_for_readiness(wait_for);
+                return;
+            }
+            if (ec) {
+                on_read_failed(ec);
+                return;
+            }
+            if (was_empty && !first_request_)
+                head_deadline_ = detail::steady_now_ms() + state_.options.header_timeout.count();
         }
+    }
+
+    /// Waits without a thread until the stream can go on, for an idle keep-alive connection
+    /// until the keep-alive timeout, otherwise until the head's deadline.
+    void wait_for_readiness(readiness wait_for) {
         const std::int64_t deadline =
             input().buffered().empty() && !first_request_
                 ? detail::steady_now_ms() + state_.options.keepalive_timeout.count()
                 : head_deadline_;
         begin_wait(reading, deadline);
-        socket_.async_read_some(input().prepare(4096),
-                                [self = this->shared_from_this()](
-                                    std::error_code ec, std::size_t n) { self->on_read(ec, n); });
+        socket_.async_wait(wait_for == readiness::readable ? asio::ip::tcp::socket::wait_read
+                                                           : asio::ip::tcp::socket::wait_write,
+                           [self = this->shared_from_this()](std::error_code ec) {
+                               if (!self->end_wait())
+                                   self->on_expired();
+                               else if (ec)
+                                   self->close_now();
+                               else
+                                   self->wait_for_head();
+                           });
     }
 
-    void on_read(std::error_code ec, std::size_t n) {
-        const bool was_empty = input().buffered().empty();
-        input().commit(n);
-        if (!end_wait()) {
-            on_expired();
+    void on_read_failed(std::error_code ec) {
+        // A client may send a request and half-close (printf ... | nc): serve what came.
+        if (ec == asio::error::eof && !input().buffered().empty()) {
+            input().mark_eof();
+            serve();
             return;
         }
-        if (ec) {
-            // A client may send a request and half-close (printf ... | nc): serve what came.
-            if (ec == asio::error::eof && !input().buffered().empty()) {
-                input().mark_eof();
-                serve();
-            } else {
-                close_now();
-            }
+        if (ec.category() == std::system_category() || ec == asio::error::eof) {
+            close_now(); // the client left or reset: nothing to say, nothing worth a log line
             return;
         }
-        if (was_empty && !first_request_)
-            head_deadline_ = detail::steady_now_ms() + state_.options.header_timeout.count();
-        wait_for_head();
+        // A TLS failure (a bad handshake, plain HTTP on the HTTPS port): it ends only this
+        // connection, and is logged as the handler logs errors.
+        log_error("TLS error: " + ec.message());
+        close_gracefully();
+    }
+
+    void log_error(const std::string& message) noexcept {
+        try {
+            handler_.log_error(message);
+        } catch (const std::exception&) {
+            // A failing log must not take the connection loop with it.
+        }
     }
 
     /// The timer (or shutdown) ended a wait: answer 408 to a partial request, then close.
     void on_expired() {
+        if (handshaking_) {
+            if (!state_.stopping.load()) log_error("TLS handshake not completed in time");
+            close_now();
+            return;
+        }
         if (!input().buffered().empty() && !state_.stopping.load()) {
             try {
                 handler_.requestline.clear();
@@ -6139,29 +6347,29 @@ private:
             paced_ = true;
         }
         while (file.count > 0) {
-            off_t offset = static_cast<off_t>(file.offset);
-            const detail::sigpipe_guard no_sigpipe;
-            const ssize_t n =
-                ::sendfile(fd_, file.fd, &offset, std::min<std::uint64_t>(file.count, send_piece));
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) {
+            std::error_code ec;
+            readiness wait_for = readiness::writable;
+            const std::size_t n = stream_->send_file_available(
+                file.fd, file.offset, std::min<std::uint64_t>(file.count, send_piece), ec,
+                wait_for);
+            if (ec && ec != asio::error::would_block) {
                 close_now(); // the client went away, or the file shrank under its length
                 return false;
             }
-            if (n > 0) {
-                file.offset += std::uint64_t(n);
-                file.count -= std::uint64_t(n);
-                if (file.count == 0) return true;
-            }
+            file.count -= n;
+            if (file.count == 0) return true;
+            if (n > 0 && !ec) continue;
             begin_wait(sending, detail::steady_now_ms() + state_.options.io_timeout.count());
-            socket_.async_wait(asio::ip::tcp::socket::wait_write, [self = this->shared_from_this(),
-                                                                   file = std::move(file)](
-                                                                      std::error_code ec) mutable {
-                if (!self->end_wait() || ec)
-                    self->close_now();
-                else if (self->send_file(std::move(file)) && self->next_request_buffered())
-                    self->serve();
-            });
+            socket_.async_wait(wait_for == readiness::writable ? asio::ip::tcp::socket::wait_write
+                                                               : asio::ip::tcp::socket::wait_read,
+                               [self = this->shared_from_this(),
+                                file = std::move(file)](std::error_code ec) mutable {
+                                   if (!self->end_wait() || ec)
+                                       self->close_now();
+                                   else if (self->send_file(std::move(file)) &&
+                                            self->next_request_buffered())
+                                       self->serve();
+                               });
             return false;
         }
         return true;
@@ -6171,9 +6379,8 @@ private:
     /// it closes: closing with unread input would reset the connection and could destroy the
     /// response before the client reads it (the lingering close of Apache, lighttpd, nginx).
     void close_gracefully() {
-        std::error_code ec;
-        socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-        if (ec || drain() || state_.options.linger_timeout.count() <= 0) {
+        stream_->shutdown_send();
+        if (drain() || state_.options.linger_timeout.count() <= 0) {
             close_now();
             return;
         }
@@ -6230,12 +6437,15 @@ private:
 
     detail::server_state& state_;
     asio::ip::tcp::socket socket_;
-    socket_stream stream_{-1};
+    socket_stream plain_{-1};
+    std::unique_ptr<stream_ref> secure_; // the TLS stream over the socket, for HTTPS
+    stream_ref* stream_ = &plain_;
     Handler handler_;
     head_scanner scanner_;
     std::int64_t head_deadline_ = 0;
     std::int64_t linger_end_ = 0;
     bool first_request_ = true;
+    bool handshaking_ = false;
     bool paced_ = false;
     bool registered_ = false;
 };
@@ -6255,8 +6465,11 @@ private:
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <iterator>
+#include <list>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace cgihttp {
 
@@ -6287,6 +6500,7 @@ public:
         for (std::size_t i = 0; i < target_; ++i)
             spawn();
         exited_.wait(lock, [&] { return threads_ == 0; });
+        join_finished();
     }
 
     /// Threads currently alive (running, waiting in a handler, or parked).
@@ -6316,15 +6530,33 @@ private:
 
     /// Starts one thread; called with mutex_ held.
     void spawn() noexcept {
+        join_finished();
+        std::list<std::thread>::iterator self;
+        try {
+            self = running_.emplace(running_.end());
+        } catch (const std::exception&) {
+            return; // out of memory: the pool carries on with what it has
+        }
         ++threads_;
         try {
-            std::thread([this] { worker(); }).detach();
-        } catch (const std::system_error&) {
-            --threads_; // out of threads: the pool carries on with what it has
+            *self = std::thread([this, self] { worker(self); });
+        } catch (const std::exception&) {
+            running_.erase(self);
+            --threads_; // out of threads: likewise
         }
     }
 
-    void worker() {
+    /// Joins the threads that have left; called with mutex_ held, which they no longer
+    /// need. Threads are joined, never detached, so that run() returns only once each has
+    /// really ended: one still tearing down its thread-local state (OpenSSL's) while the
+    /// process exits would race with the library's exit handlers.
+    void join_finished() noexcept {
+        for (std::thread& t : finished_)
+            t.join();
+        finished_.clear();
+    }
+
+    void worker(std::list<std::thread>::iterator self) {
         detail::sigpipe_block_inherited();
         current_blocking_observer() = this;
         while (!io_.stopped()) {
@@ -6333,6 +6565,8 @@ private:
         }
         current_blocking_observer() = nullptr;
         std::lock_guard<std::mutex> lock(mutex_);
+        finished_.push_back(std::move(*self));
+        running_.erase(self);
         --threads_;
         exited_.notify_all();
         if (io_.stopped()) wake_.notify_all(); // parked threads see the stop and leave
@@ -6361,7 +6595,9 @@ private:
     std::atomic<std::size_t> threads_{0};
     std::atomic<std::size_t> blocked_{0};
     std::atomic<std::size_t> parked_{0};
-    std::size_t wakeups_ = 0; ///< parked threads told to resume, not yet resumed
+    std::size_t wakeups_ = 0;           ///< parked threads told to resume, not yet resumed
+    std::list<std::thread> running_;    ///< the live threads (guarded by mutex_)
+    std::vector<std::thread> finished_; ///< threads that have left, to join (mutex_)
     std::mutex mutex_;
     std::condition_variable wake_;
     std::condition_variable exited_;
@@ -6521,6 +6757,7 @@ private:
         const auto bound = acceptor_.local_endpoint();
         state_.info.server_address = bound.address().to_string();
         state_.info.server_port = bound.port();
+        state_.info.scheme = o.tls ? "https" : "http";
         state_.info.server_name = o.server_name.empty()
                                       ? detail::fully_qualified_name(state_.info.server_address)
                                       : o.server_name;
@@ -6609,7 +6846,8 @@ private:
     void tick() {
         const server_options& o = state_.options;
         const auto shortest =
-            std::min({o.keepalive_timeout, o.header_timeout, o.linger_timeout, o.shutdown_timeout});
+            std::min({o.keepalive_timeout, o.header_timeout, o.linger_timeout, o.shutdown_timeout,
+                      o.tls ? o.handshake_timeout : o.header_timeout});
         const auto period = state_.stopping.load()
                                 ? std::chrono::milliseconds(20)
                                 : std::clamp(shortest / 4, std::chrono::milliseconds(10),
@@ -6673,4 +6911,258 @@ private:
 
 } // namespace cgihttp
 // ---- end cgihttp/server.hpp ----
+
+// HTTPS when the build has OpenSSL (the CMake target defines this; see README, "HTTPS").
+#if defined(CGIHTTP_ENABLE_TLS) && CGIHTTP_ENABLE_TLS
+// ---- begin cgihttp/tls.hpp ----
+// cgihttp/tls.hpp - HTTPS: a TLS stream over OpenSSL for the handlers and the server loop,
+// and the server's TLS settings. Needs OpenSSL (Debian libssl-dev): the cgihttp CMake target
+// links it and includes this header from handler.hpp when built with CGIHTTP_TLS.
+// Python counterpart: http.server.HTTPSServer (3.14) and ssl.SSLContext.wrap_socket().
+//
+// Why not asio::ssl::stream: the handlers' synchronous I/O needs poll() timeouts and the
+// event loop needs non-blocking reads on the descriptor, which asio::ssl::stream's
+// synchronous calls cannot give; OpenSSL works on the socket itself here, and
+// asio::ssl::context configures it.
+
+
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/error.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <system_error>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+
+namespace cgihttp {
+namespace detail {
+
+struct ssl_free {
+    void operator()(SSL* ssl) const noexcept { SSL_free(ssl); }
+};
+
+/// An OpenSSL error code as an error_code whose message() names it, e.g. "wrong version
+/// number (SSL routines)".
+inline std::error_code tls_error(unsigned long code) {
+    return {static_cast<int>(code), asio::error::get_ssl_category()};
+}
+
+} // namespace detail
+
+/// The server side of a TLS connection over a connected, non-blocking socket, used
+/// synchronously like socket_stream (each wait at most `timeout`, in a blocking_scope) or,
+/// through read_available(), by an event loop. The handshake happens in the first reads.
+class tls_stream final : public stream_ref {
+public:
+    /// `fd` stays owned by the caller; `context` holds the certificate and settings.
+    tls_stream(SSL_CTX* context, int fd, std::chrono::milliseconds timeout = {})
+        : ssl_(SSL_new(context)), fd_(fd), timeout_(timeout) {
+        if (!ssl_ || SSL_set_fd(ssl_.get(), fd) != 1)
+            throw std::system_error(std::make_error_code(std::errc::not_enough_memory), "SSL_new");
+        SSL_set_accept_state(ssl_.get());
+        // Partial writes make write_some() a write_some; released buffers keep an idle
+        // keep-alive connection small; an EOF without close_notify is an EOF (HTTP's framing
+        // tells a cut message).
+        SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE |
+                                     SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                                     SSL_MODE_RELEASE_BUFFERS);
+        SSL_set_options(ssl_.get(), SSL_OP_IGNORE_UNEXPECTED_EOF);
+    }
+
+    int native_handle() const noexcept override { return fd_; }
+    void set_timeout(std::chrono::milliseconds timeout) noexcept { timeout_ = timeout; }
+    /// The OpenSSL connection, e.g. to read the client's certificate.
+    SSL* native_ssl() const noexcept { return ssl_.get(); }
+
+    std::size_t read_some(char* data, std::size_t size, std::error_code& ec) override {
+        return detail::retry_when_ready(fd_, timeout_, ec, [&](auto& e, readiness& w) {
+            return read_available(data, size, e, w);
+        });
+    }
+
+    std::size_t write_some(const char* data, std::size_t size, std::error_code& ec,
+                           bool /*more*/ = false) override {
+        return detail::retry_when_ready(fd_, timeout_, ec, [&](auto& e, readiness& w) {
+            return write_available(data, size, e, w);
+        });
+    }
+
+    std::size_t read_available(char* data, std::size_t size, std::error_code& ec,
+                               readiness& wait_for) override {
+        return attempt(ec, wait_for,
+                       [&](std::size_t& n) { return SSL_read_ex(ssl(), data, size, &n); });
+    }
+
+    std::size_t write_available(const char* data, std::size_t size, std::error_code& ec,
+                                readiness& wait_for) override {
+        return attempt(ec, wait_for,
+                       [&](std::size_t& n) { return SSL_write_ex(ssl(), data, size, &n); });
+    }
+
+    bool has_buffered_input() const noexcept override { return SSL_pending(ssl_.get()) > 0; }
+
+    bool established() const noexcept override { return SSL_is_init_finished(ssl_.get()) == 1; }
+
+    void shutdown_send() noexcept override {
+        if (!failed_ && established()) {
+            const detail::sigpipe_guard no_sigpipe;
+            ERR_clear_error();
+            SSL_shutdown(ssl_.get()); // sends close_notify; the peer's is not waited for
+        }
+        ::shutdown(fd_, SHUT_WR);
+    }
+
+    /// The protocol ALPN chose ("http/1.1"), empty when none.
+    std::string alpn_protocol() const {
+        const unsigned char* name = nullptr;
+        unsigned int length = 0;
+        SSL_get0_alpn_selected(ssl_.get(), &name, &length);
+        return name ? std::string(reinterpret_cast<const char*>(name), length) : std::string();
+    }
+
+private:
+    SSL* ssl() const noexcept { return ssl_.get(); }
+
+    /// Runs one OpenSSL call without waiting: the bytes it moved, or 0 with ec set to
+    /// would_block (and `wait_for`), eof, or the failure. After a failure OpenSSL must not
+    /// be used again, so every later call fails too.
+    template <class Call>
+    std::size_t attempt(std::error_code& ec, readiness& wait_for, const Call& call) {
+        if (failed_) {
+            ec.assign(ECONNABORTED, std::system_category());
+            return 0;
+        }
+        const detail::sigpipe_guard no_sigpipe; // OpenSSL writes with write(2)
+        ERR_clear_error();
+        errno = 0;
+        std::size_t n = 0;
+        const int result = call(n);
+        if (result == 1) {
+            ec.clear();
+            return n;
+        }
+        switch (SSL_get_error(ssl(), result)) {
+        case SSL_ERROR_WANT_READ:
+            wait_for = readiness::readable;
+            ec = asio::error::would_block;
+            return 0;
+        case SSL_ERROR_WANT_WRITE:
+            wait_for = readiness::writable;
+            ec = asio::error::would_block;
+            return 0;
+        case SSL_ERROR_ZERO_RETURN: // close_notify, or (SSL_OP_IGNORE_UNEXPECTED_EOF) an EOF
+            ec = asio::error::eof;
+            return 0;
+        case SSL_ERROR_SYSCALL:
+            failed_ = true;
+            ec = errno != 0 ? std::error_code(errno, std::system_category())
+                            : std::error_code(asio::error::eof);
+            return 0;
+        default: {
+            failed_ = true;
+            const unsigned long code = ERR_peek_last_error();
+            if (ERR_GET_REASON(code) == SSL_R_HTTP_REQUEST) answer_plain_http();
+            ec = detail::tls_error(code);
+            return 0;
+        }
+        }
+    }
+
+    /// A plain HTTP request on the HTTPS port gets a plain answer that says so, as Go's
+    /// net/http and nginx give, rather than a mute close.
+    void answer_plain_http() noexcept {
+        static constexpr char response[] = "HTTP/1.0 400 Bad Request\r\n"
+                                           "Content-Type: text/plain; charset=utf-8\r\n"
+                                           "Connection: close\r\n\r\n"
+                                           "Client sent an HTTP request to an HTTPS server.\n";
+        (void)::send(fd_, response, sizeof response - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+
+    std::unique_ptr<SSL, detail::ssl_free> ssl_;
+    int fd_;
+    std::chrono::milliseconds timeout_;
+    bool failed_ = false;
+};
+
+/// Python's ssl.create_default_context(ssl.Purpose.CLIENT_AUTH) for a server: TLS 1.2 or
+/// later, no compression (CRIME), no renegotiation, the server's cipher order.
+inline asio::ssl::context default_server_tls_settings() {
+    asio::ssl::context context(asio::ssl::context::tls_server);
+    SSL_CTX* handle = context.native_handle();
+    SSL_CTX_set_min_proto_version(handle, TLS1_2_VERSION);
+    SSL_CTX_set_options(handle, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                    SSL_OP_CIPHER_SERVER_PREFERENCE);
+    static constexpr unsigned char session_context[] = "cgihttp";
+    SSL_CTX_set_session_id_context(handle, session_context, sizeof session_context - 1);
+    return context;
+}
+
+/// A server's TLS settings (server_options::tls): an asio::ssl::context holding the
+/// certificate chain and key, which answers ALPN with http/1.1.
+class tls_context final : public tls_layer {
+public:
+    /// Takes a configured context (see default_server_tls_settings()) and adds ALPN.
+    explicit tls_context(asio::ssl::context context)
+        : context_(std::move(context)), handle_(context_.native_handle()) {
+        SSL_CTX_set_alpn_select_cb(handle_, &select_http11, nullptr);
+    }
+
+    /// Python 3.14's HTTPSServer(certfile, keyfile, password): the PEM certificate chain,
+    /// the PEM private key (empty: it is in `certfile`), the key's password (never asked
+    /// for on a terminal). Throws std::system_error naming the OpenSSL failure.
+    static std::shared_ptr<tls_context> from_files(const std::string& certfile,
+                                                   const std::string& keyfile = {},
+                                                   const std::string& password = {}) {
+        asio::ssl::context context = default_server_tls_settings();
+        context.set_password_callback(
+            [password](std::size_t, asio::ssl::context::password_purpose) { return password; });
+        context.use_certificate_chain_file(certfile);
+        context.use_private_key_file(keyfile.empty() ? certfile : keyfile, asio::ssl::context::pem);
+        if (SSL_CTX_check_private_key(context.native_handle()) != 1)
+            throw std::system_error(detail::tls_error(ERR_get_error()),
+                                    "the key does not match the certificate");
+        return std::make_shared<tls_context>(std::move(context));
+    }
+
+    /// The underlying context, for further settings (client certificates, ciphers).
+    asio::ssl::context& native() noexcept { return context_; }
+
+    std::unique_ptr<stream_ref> wrap(int fd, std::chrono::milliseconds timeout) const override {
+        return std::make_unique<tls_stream>(handle_, fd, timeout);
+    }
+
+private:
+    /// Picks http/1.1 from the client's ALPN list; without it, carries on without ALPN as
+    /// Python does (a client offering only h2 then fails or falls back by itself).
+    static int select_http11(SSL*, const unsigned char** out, unsigned char* out_length,
+                             const unsigned char* offered, unsigned int offered_length, void*) {
+        static constexpr char ours[] = "http/1.1";
+        constexpr unsigned int ours_length = sizeof ours - 1;
+        for (unsigned int i = 0; i < offered_length;) {
+            const unsigned int length = offered[i];
+            if (i + 1 + length > offered_length) break;
+            if (length == ours_length && std::memcmp(offered + i + 1, ours, length) == 0) {
+                *out = offered + i + 1;
+                *out_length = static_cast<unsigned char>(length);
+                return SSL_TLSEXT_ERR_OK;
+            }
+            i += 1 + length;
+        }
+        return SSL_TLSEXT_ERR_NOACK;
+    }
+
+    asio::ssl::context context_;
+    SSL_CTX* handle_;
+};
+
+} // namespace cgihttp
+// ---- end cgihttp/tls.hpp ----
+#endif
 // ---- end cgihttp/handler.hpp ----

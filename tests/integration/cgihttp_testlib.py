@@ -1,7 +1,7 @@
 """Shared helpers of cgihttp's integration tests (Python 3 standard library only).
 
 - binary(): the path of a program under test, from the environment CTest sets
-  (CGIHTTP_TEST_SERVER, CGIHTTP_DEMO, CGIHTTP_HELLO, CGIHTTP_OWN_LOOP), else the newest
+  (CGIHTTP_TEST_SERVER, CGIHTTP_DEMO, CGIHTTP_HELLO, CGIHTTP_OWN_LOOP, ...), else the newest
   build under build/*/ so that a script also runs by hand; skips the test when neither exists.
 - ServerProcess: starts a program, collects its stdout and stderr on threads, waits for the
   line that tells its port, and stops it (signal, then kill) however the test ends.
@@ -32,6 +32,7 @@ _BINARIES = {
     'CGIHTTP_HELLO': 'examples/hello_handler',
     'CGIHTTP_OWN_LOOP': 'examples/own_loop',
     'CGIHTTP_CGI_DIRECTORIES': 'examples/cgi_directories',
+    'CGIHTTP_HTTPS_SERVER': 'examples/https_server',
 }
 
 
@@ -245,12 +246,13 @@ def copy_demo_site(testcase):
 
 def start_demo_site(testcase, www, data, *options):
     """Serves `www` with the demo (cgihttpserver OPTIONS... on an ephemeral loopback port),
-    its scripts keeping their data in `data`. Returns (process, base URL)."""
+    its scripts keeping their data in `data`. Returns (process, base URL: https:// when
+    OPTIONS hold --tls-cert)."""
     env = dict(os.environ, CGIHTTP_DEMO_DATA=data)
     proc = start_process(testcase, [binary('CGIHTTP_DEMO'), '-b', LOCALHOST, '-d', www]
                          + list(options) + ['0'],
-                         ready=r'Serving HTTP on 127\.0\.0\.1 port (\d+) ', env=env)
-    return proc, 'http://%s:%s' % (LOCALHOST, proc.ready_match.group(1))
+                         ready=r'Serving HTTPS? on 127\.0\.0\.1 port (\d+) \((https?):', env=env)
+    return proc, '%s://%s:%s' % (proc.ready_match.group(2), LOCALHOST, proc.ready_match.group(1))
 
 
 def run_program(argv, timeout=10.0):

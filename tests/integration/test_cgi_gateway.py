@@ -846,7 +846,9 @@ class ProcessTest(GatewayCase):
     @classmethod
     def setUpClass(cls):
         cls.root = make_docroot(cls)
-        cls.server, cls.port = start_cgi_server(cls, cls.root, '--protocol', 'HTTP/1.1')
+        # HTTPS=on in the server's own environment must not reach scripts of plain HTTP.
+        cls.server, cls.port = start_cgi_server(cls, cls.root, '--protocol', 'HTTP/1.1',
+                                                env=dict(os.environ, HTTPS='on'))
 
     def env_of(self, target, version='HTTP/1.1', headers=()):
         c = self.client()
@@ -868,6 +870,7 @@ class ProcessTest(GatewayCase):
             ('User-Agent', 'cgitest/1.0'), ('X-Custom-Thing', 'hi')])
         env = data['env']
         self.assertNotIn('HTTP_PROXY', env, 'httpoxy')
+        self.assertNotIn('HTTPS', env, 'inherited from the server over plain HTTP')
         self.assertNotIn('HTTP_AUTHORIZATION', env)
         self.assertNotIn('HTTP_PROXY_AUTHORIZATION', env)
         self.assertEqual(env.get('AUTH_TYPE'), 'Basic')

@@ -16,8 +16,9 @@ import cgihttp_testlib as lib
 
 CURL = '/usr/bin/curl'
 SLACK = 2.0  # CTest may run scripts in parallel, sanitizer builds are slow
-USAGE = ('usage: cgihttpserver [-h] [--cgi] [-b ADDRESS] [-d DIRECTORY] [-p VERSION] '
-         '[-q] [port]\n')
+USAGE = ('usage: cgihttpserver [-h] [--cgi] [-b ADDRESS] [-d DIRECTORY] [-p VERSION]\n'
+         '                     [--tls-cert PATH] [--tls-key PATH] [--tls-password-file PATH]\n'
+         '                     [-q] [port]\n')
 
 
 def have_ipv6():
@@ -317,6 +318,22 @@ class CommandLineTest(DemoTestCase):
     def test_bad_protocol(self):
         self.assertUsageError(['-p', 'HTTP/x'],
                               "argument -p/--protocol: not an HTTP version: 'HTTP/x'")
+
+    def test_tls_options_need_a_certificate(self):
+        # Python 3.14's checks, made before anything is loaded, in every build.
+        self.assertUsageError(['--tls-key', 'key.pem'], '--tls-key requires --tls-cert to be set')
+        self.assertUsageError(['--tls-password-file', 'pw'],
+                              '--tls-password-file requires --tls-cert to be set')
+        self.assertUsageError(['--tls-cert'], 'argument --tls-cert: expected one argument')
+
+    def test_tls_in_a_build_without_openssl(self):
+        if os.environ.get('CGIHTTP_TLS', '1') != '0':
+            self.skipTest('this build has HTTPS: test_https.py covers --tls-cert')
+        out = self.run_demo('-b', '127.0.0.1', '--tls-cert', 'cert.pem', '0')
+        self.assertEqual(out.returncode, 1)
+        self.assertEqual(out.stdout, '')
+        self.assertEqual(out.stderr, 'cgihttpserver: this build has no HTTPS: install libssl-dev '
+                                     'and rebuild (CMake option CGIHTTP_TLS)\n')
 
     def test_port_in_use(self):
         with socket.socket() as taken:

@@ -2,6 +2,7 @@
 // mirror those of Python's test_httpservers.py, so the Python tests port line by line.
 //     cgihttp_test_server KIND [--protocol V] [--keepalive-ms N] [--header-ms N] [--io-ms N]
 //         [--threads N] [--max-connections N] [--max-body N]
+//         [--tls-cert PEM [--tls-key PEM] [--handshake-ms N]]   (HTTPS, in builds with TLS)
 // KIND: base (BaseHTTPServerTestCase), logging (RequestHandlerLoggingTestCase), echo, cgi.
 // cgi: a CGIRequestHandler whose class attributes come from the command line:
 //     cgihttp_test_server cgi --directory DIR [--protocol V] [--cgi-timeout-ms N]
@@ -195,6 +196,7 @@ int main(int argc, char** argv) {
     options.bind_address = "127.0.0.1";
     options.port = 0;
     std::string protocol = "HTTP/1.0";
+    std::string tls_cert, tls_key;
     cgi_settings cgi;
     for (int i = 2; i < argc; i += 2) {
         const std::string_view flag = argv[i];
@@ -229,6 +231,20 @@ int main(int argc, char** argv) {
             cgi.queue_timeout = ms;
         else if (flag == "--max-body")
             cgi.max_body = static_cast<std::uint64_t>(std::atoll(argv[i + 1]));
+        else if (flag == "--handshake-ms")
+            options.handshake_timeout = ms;
+        else if (flag == "--tls-cert")
+            tls_cert = argv[i + 1];
+        else if (flag == "--tls-key")
+            tls_key = argv[i + 1];
+    }
+    if (!tls_cert.empty()) {
+#if defined(CGIHTTP_ENABLE_TLS) && CGIHTTP_ENABLE_TLS
+        options.tls = cgihttp::tls_context::from_files(tls_cert, tls_key);
+#else
+        std::fprintf(stderr, "built without TLS\n");
+        return 2;
+#endif
     }
     if (kind == "base") return serve<base_handler>(options, protocol);
     if (kind == "logging") return serve<logging_handler>(options, protocol);

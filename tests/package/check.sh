@@ -27,6 +27,7 @@ if grep -q cgihttp_unit_tests "$work/as/Makefile" "$work/as/cgihttp/Makefile" 2>
   echo "add_subdirectory built cgihttp's own tests"; exit 1
 fi
 
-flags=$(PKG_CONFIG_PATH="$work/prefix/share/pkgconfig" pkg-config --cflags --libs cgihttp)
-${CXX:-c++} -std=c++17 $flags "$root/tests/package/consumer.cpp" -o "$work/pc-consumer"
+export PKG_CONFIG_PATH="$work/prefix/share/pkgconfig"
+${CXX:-c++} -std=c++17 $(pkg-config --cflags cgihttp) "$root/tests/package/consumer.cpp" \
+  -o "$work/pc-consumer" $(pkg-config --libs cgihttp)
 "$work/pc-consumer"

@@ -6,6 +6,7 @@
 #include <asio/error.hpp>
 
 #include <cstdio>
+#include <memory>
 #include <string>
 
 namespace {
@@ -51,6 +52,11 @@ int main() {
     const bool ok = stream.output.rfind("HTTP/1.0 200 OK\r\n", 0) == 0 &&
                     stream.output.size() > 2 &&
                     stream.output.compare(stream.output.size() - 2, 2, "ok") == 0;
+#if defined(CGIHTTP_ENABLE_TLS)
+    // The TLS part is there and links: a context with the library's settings.
+    const auto tls = std::make_shared<cgihttp::tls_context>(cgihttp::default_server_tls_settings());
+    std::fputs(tls ? "(with TLS) " : "", stdout);
+#endif
     std::puts(ok ? "single header consumer: ok" : stream.output.c_str());
     return ok ? 0 : 1;
 }

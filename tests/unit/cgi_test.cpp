@@ -518,3 +518,23 @@ TEST_CASE("check_basic_credentials decides whether REMOTE_USER is set") {
     CHECK(ask("YWxpY2U6d3Jvbmc=") == "Basic/none\n");                  // alice:wrong
     CHECK(ask("!!!") == "Basic/none\n");
 }
+
+TEST_CASE("a server speaking HTTPS gives scripts REQUEST_SCHEME=https and HTTPS=on") {
+    struct quiet : cgihttp::CGIRequestHandler<quiet> {
+        void log_message(std::string_view) {}
+    };
+    cgi_dir dir;
+    dir.script("scheme.sh", "echo 'Content-Type: text/plain'; echo; "
+                            "echo \"$REQUEST_SCHEME ${HTTPS-unset}\"\n");
+    const auto scheme_seen = [&](std::string scheme) {
+        cgihttp::server_info info;
+        info.scheme = std::move(scheme);
+        quiet h;
+        h.directory = dir.root.string();
+        cgihttp::testing::memory_stream stream("GET /cgi-bin/scheme.sh HTTP/1.0\r\n\r\n");
+        h.handle(stream, {"127.0.0.1", 1337}, &info);
+        return parse_response(stream.output()).body;
+    };
+    CHECK(scheme_seen("https") == "https on\n");
+    CHECK(scheme_seen("http") == "http unset\n");
+}
