@@ -125,7 +125,8 @@ public:
     asio::io_context& context() noexcept { return io_; }
     /// Open connections.
     std::size_t connection_count() const noexcept { return state_.registry.size(); }
-    /// Connections answered 503 because max_connections were open or descriptors ran out.
+    /// Connections refused because max_connections were open or descriptors ran out
+    /// (answered 503 over plain HTTP, closed over TLS).
     std::size_t refused_count() const noexcept { return refusals_.load(); }
     /// Threads currently running the loop or a handler.
     std::size_t thread_count() const noexcept { return pool_.thread_count(); }
@@ -202,21 +203,23 @@ private:
     }
 
     /// Answers a connection the server cannot take with 503 and closes it: a clear answer
-    /// instead of a silent backlog, at the cost of one non-blocking send.
+    /// instead of a silent backlog, at the cost of one non-blocking send. Over TLS it is only
+    /// closed: a 503 would take a handshake, the very cost being refused.
     void refuse(asio::ip::tcp::socket socket, const std::string& why) {
         static constexpr char response[] = "HTTP/1.1 503 Service Unavailable\r\n"
                                            "Retry-After: 1\r\nConnection: close\r\n"
                                            "Content-Length: 0\r\n\r\n";
-        (void)::send(socket.native_handle(), response, sizeof response - 1,
-                     MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (!state_.options.tls)
+            (void)::send(socket.native_handle(), response, sizeof response - 1,
+                         MSG_DONTWAIT | MSG_NOSIGNAL);
         std::error_code ec;
         socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
         // A log line for the first refusal and every thousandth: an attack must not fill
         // the log.
         const std::size_t refused = ++refusals_;
         if (refused == 1 || refused % 1000 == 0)
-            std::fprintf(stderr, "cgihttp: 503 to a new connection: %s (%zu so far)\n", why.c_str(),
-                         refused);
+            std::fprintf(stderr, "cgihttp: %s a new connection: %s (%zu so far)\n",
+                         state_.options.tls ? "closed" : "503 to", why.c_str(), refused);
     }
 
     /// With no descriptor left, accept() fails and clients would wait in the backlog: the

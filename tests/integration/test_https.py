@@ -772,6 +772,39 @@ class HandshakeTimeoutTest(HTTPSCase):
         self.assertEqual(self.get_over(sock).body, HELLO)
 
 
+class MaxConnectionsTest(HTTPSCase):
+    """--max-connections 2 over TLS: a connection beyond the limit is closed without a
+    plain-text 503 (the client expects TLS), logged once, and room comes back."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.root, _ = make_site(cls)
+        cls.server, cls.port = start_https_server(cls, cls.root, '--max-connections', '2')
+
+    def test_over_the_limit_is_closed_without_cleartext(self):
+        since = self.log_position()
+        held = [self.tls_socket() for _ in range(2)]
+        for sock in held:  # both counted: each has been served
+            self.assertEqual(self.get_over(sock).body, HELLO)
+        extra = lib.connect(self.port, timeout=10.0)
+        self.addCleanup(extra.close)
+        data, how = lib.recv_until_close(extra, timeout=5.0)
+        self.assertIn(how, ('eof', 'reset'))
+        self.assertEqual(data, b'', 'a TLS client cannot read a clear-text answer')
+        self.assertLogged('closed a new connection: max_connections (2) reached', since)
+        held[0].close()
+        deadline = time.monotonic() + 5  # until the server has seen the close
+        while True:
+            try:
+                sock = self.tls_socket()
+                break
+            except (ssl.SSLError, OSError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        self.assertEqual(self.get_over(sock).body, HELLO)
+
+
 # ---------------------------------------------------------------------------------------
 # The demo and the embedding example
 
