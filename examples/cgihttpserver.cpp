@@ -2,6 +2,7 @@
 // (3.14, HTTPS included):
 //     cgihttpserver [--cgi] [-b ADDRESS] [-d DIRECTORY] [-p VERSION]
 //                   [--tls-cert PATH [--tls-key PATH] [--tls-password-file PATH]] [port]
+// With HTTPS, SIGHUP reloads the certificate and key (new connections get them).
 // It stands in for Python's http.server.test().
 #include <cgihttp/handler.hpp>
 
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -41,7 +43,8 @@ options:
                         serve this directory (default: current directory)
   -p VERSION, --protocol VERSION
                         conform to this HTTP version (default: HTTP/1.0)
-  --tls-cert PATH       path to the TLS certificate chain file (serves HTTPS)
+  --tls-cert PATH       path to the TLS certificate chain file (serves HTTPS;
+                        SIGHUP reloads it and the key)
   --tls-key PATH        path to the TLS key file (default: in the certificate file)
   --tls-password-file PATH
                         path to the password file for the TLS key
@@ -168,11 +171,23 @@ int main(int argc, char** argv) {
     cgihttp::server_options options;
     options.bind_address = cl.bind;
     options.port = cl.port;
+    std::function<void()> reload_tls; // on SIGHUP: a renewed certificate, without a restart
     if (!cl.tls_cert.empty()) {
 #if defined(CGIHTTP_ENABLE_TLS) && CGIHTTP_ENABLE_TLS
         try {
-            options.tls =
-                cgihttp::tls_context::from_files(cl.tls_cert, cl.tls_key, cl.tls_password);
+            auto tls = cgihttp::tls_context::from_files(cl.tls_cert, cl.tls_key, cl.tls_password);
+            reload_tls = [tls, &cl] {
+                try {
+                    tls->reload_files(cl.tls_cert, cl.tls_key, cl.tls_password);
+                    std::fprintf(stderr, "cgihttpserver: TLS certificate and key reloaded\n");
+                } catch (const std::system_error& e) {
+                    std::fprintf(stderr,
+                                 "cgihttpserver: cannot reload the TLS certificate or key, "
+                                 "still serving the previous ones: %s\n",
+                                 e.what());
+                }
+            };
+            options.tls = std::move(tls);
         } catch (const std::system_error& e) {
             std::fprintf(stderr, "cgihttpserver: cannot load the TLS certificate or key: %s\n",
                          e.what());
@@ -201,12 +216,19 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
 
         asio::signal_set signals(server.context(), SIGINT, SIGTERM);
-        signals.async_wait([&](std::error_code ec, int signal) {
+        if (reload_tls) signals.add(SIGHUP);
+        std::function<void(std::error_code, int)> on_signal = [&](std::error_code ec, int signal) {
             if (ec) return;
+            if (signal == SIGHUP) {
+                reload_tls();
+                signals.async_wait(on_signal);
+                return;
+            }
             if (signal == SIGINT) std::printf("\nKeyboard interrupt received, exiting.\n");
             std::fflush(stdout);
             server.shutdown();
-        });
+        };
+        signals.async_wait(on_signal);
         server.serve_forever();
     } catch (const std::system_error& e) {
         std::fprintf(stderr, "cgihttpserver: cannot serve on %s port %u: %s\n",

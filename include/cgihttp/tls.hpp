@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <system_error>
 
@@ -48,9 +49,11 @@ inline std::error_code tls_error(unsigned long code) {
 /// through read_available(), by an event loop. The handshake happens in the first reads.
 class tls_stream final : public stream_ref {
 public:
-    /// `fd` stays owned by the caller; `context` holds the certificate and settings.
-    tls_stream(SSL_CTX* context, int fd, std::chrono::milliseconds timeout = {})
-        : ssl_(SSL_new(context)), fd_(fd), timeout_(timeout) {
+    /// `fd` stays owned by the caller; `context` holds the certificate and settings, and
+    /// `owner`, if given, is kept as long as the stream (what keeps `context` valid).
+    tls_stream(SSL_CTX* context, int fd, std::chrono::milliseconds timeout = {},
+               std::shared_ptr<const void> owner = {})
+        : owner_(std::move(owner)), ssl_(SSL_new(context)), fd_(fd), timeout_(timeout) {
         if (!ssl_ || SSL_set_fd(ssl_.get(), fd) != 1)
             throw std::system_error(std::make_error_code(std::errc::not_enough_memory), "SSL_new");
         SSL_set_accept_state(ssl_.get());
@@ -172,6 +175,7 @@ private:
         (void)::send(fd_, response, sizeof response - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
     }
 
+    std::shared_ptr<const void> owner_;
     std::unique_ptr<SSL, detail::ssl_free> ssl_;
     int fd_;
     std::chrono::milliseconds timeout_;
@@ -192,14 +196,13 @@ inline asio::ssl::context default_server_tls_settings() {
 }
 
 /// A server's TLS settings (server_options::tls): an asio::ssl::context holding the
-/// certificate chain and key, which answers ALPN with http/1.1.
+/// certificate chain and key, which answers ALPN with http/1.1. It can be replaced while the
+/// server runs (a renewed certificate): new connections get the new one, open ones keep
+/// theirs.
 class tls_context final : public tls_layer {
 public:
     /// Takes a configured context (see default_server_tls_settings()) and adds ALPN.
-    explicit tls_context(asio::ssl::context context)
-        : context_(std::move(context)), handle_(context_.native_handle()) {
-        SSL_CTX_set_alpn_select_cb(handle_, &select_http11, nullptr);
-    }
+    explicit tls_context(asio::ssl::context context) : current_(adopt(std::move(context))) {}
 
     /// Python 3.14's HTTPSServer(certfile, keyfile, password): the PEM certificate chain,
     /// the PEM private key (empty: it is in `certfile`), the key's password (never asked
@@ -207,6 +210,49 @@ public:
     static std::shared_ptr<tls_context> from_files(const std::string& certfile,
                                                    const std::string& keyfile = {},
                                                    const std::string& password = {}) {
+        return std::make_shared<tls_context>(load_files(certfile, keyfile, password));
+    }
+
+    /// Serves new connections with `context` from now on. Thread-safe.
+    void replace(asio::ssl::context context) {
+        auto next = adopt(std::move(context));
+        const std::lock_guard<std::mutex> lock(mutex_);
+        current_ = std::move(next);
+    }
+
+    /// Loads the files again, as from_files() (a renewed certificate); when they cannot be
+    /// loaded, throws and keeps serving with the current context. Thread-safe.
+    void reload_files(const std::string& certfile, const std::string& keyfile = {},
+                      const std::string& password = {}) {
+        replace(load_files(certfile, keyfile, password));
+    }
+
+    /// The context new connections get, for further settings (client certificates,
+    /// ciphers) before serving.
+    asio::ssl::context& native() noexcept {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        return *current_;
+    }
+
+    std::unique_ptr<stream_ref> wrap(int fd, std::chrono::milliseconds timeout) const override {
+        std::shared_ptr<asio::ssl::context> context;
+        {
+            const std::lock_guard<std::mutex> lock(mutex_);
+            context = current_;
+        }
+        SSL_CTX* handle = context->native_handle();
+        return std::make_unique<tls_stream>(handle, fd, timeout, std::move(context));
+    }
+
+private:
+    static std::shared_ptr<asio::ssl::context> adopt(asio::ssl::context context) {
+        auto shared = std::make_shared<asio::ssl::context>(std::move(context));
+        SSL_CTX_set_alpn_select_cb(shared->native_handle(), &select_http11, nullptr);
+        return shared;
+    }
+
+    static asio::ssl::context load_files(const std::string& certfile, const std::string& keyfile,
+                                         const std::string& password) {
         asio::ssl::context context = default_server_tls_settings();
         context.set_password_callback(
             [password](std::size_t, asio::ssl::context::password_purpose) { return password; });
@@ -215,17 +261,9 @@ public:
         if (SSL_CTX_check_private_key(context.native_handle()) != 1)
             throw std::system_error(detail::tls_error(ERR_get_error()),
                                     "the key does not match the certificate");
-        return std::make_shared<tls_context>(std::move(context));
+        return context;
     }
 
-    /// The underlying context, for further settings (client certificates, ciphers).
-    asio::ssl::context& native() noexcept { return context_; }
-
-    std::unique_ptr<stream_ref> wrap(int fd, std::chrono::milliseconds timeout) const override {
-        return std::make_unique<tls_stream>(handle_, fd, timeout);
-    }
-
-private:
     /// Picks http/1.1 from the client's ALPN list; without it, carries on without ALPN as
     /// Python does (a client offering only h2 then fails or falls back by itself).
     static int select_http11(SSL*, const unsigned char** out, unsigned char* out_length,
@@ -245,8 +283,8 @@ private:
         return SSL_TLSEXT_ERR_NOACK;
     }
 
-    asio::ssl::context context_;
-    SSL_CTX* handle_;
+    mutable std::mutex mutex_;
+    std::shared_ptr<asio::ssl::context> current_; // shared with the streams made from it
 };
 
 } // namespace cgihttp

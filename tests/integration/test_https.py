@@ -27,6 +27,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import socket
 import ssl
 import tempfile
@@ -55,6 +56,7 @@ class Certificates:
     """Paths of the PEM files made by setUpModule()."""
     directory = cert = key = encrypted_key = password_file = wrong_password_file = None
     combined = None
+    renewed_cert = renewed_key = None  # a second identity, for reloading
 
 
 CERTS = Certificates()
@@ -103,6 +105,8 @@ def setUpModule():
     CERTS.password_file = os.path.join(directory, 'password.txt')
     CERTS.wrong_password_file = os.path.join(directory, 'wrong-password.txt')
     CERTS.combined = os.path.join(directory, 'combined.pem')
+    CERTS.renewed_cert = os.path.join(directory, 'renewed-cert.pem')
+    CERTS.renewed_key = os.path.join(directory, 'renewed-key.pem')
     # The trailing newline is part of the file, not of the password: it is stripped as
     # Python's http.server strips it (and as openssl's file: source reads one line).
     with open(CERTS.password_file, 'w') as f:
@@ -112,6 +116,10 @@ def setUpModule():
     commands = [
         [openssl, 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
          '-nodes', '-keyout', CERTS.key, '-out', CERTS.cert, '-days', '2',
+         '-subj', '/CN=localhost',
+         '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
+        [openssl, 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+         '-nodes', '-keyout', CERTS.renewed_key, '-out', CERTS.renewed_cert, '-days', '2',
          '-subj', '/CN=localhost',
          '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
         [openssl, 'pkey', '-in', CERTS.key, '-aes-256-cbc',
@@ -851,6 +859,53 @@ class DemoTest(unittest.TestCase):
         r = curl(port, '/files/readme.txt')
         with open(os.path.join(self.www, 'files', 'readme.txt'), 'rb') as f:
             self.assertEqual((r.status, r.body), (200, f.read()))
+
+    def test_sighup_reloads_the_certificate(self):
+        tls_dir = tempfile.mkdtemp(prefix='cgihttp-reload-')
+        self.addCleanup(shutil.rmtree, tls_dir, True)
+        cert, key = os.path.join(tls_dir, 'cert.pem'), os.path.join(tls_dir, 'key.pem')
+        shutil.copy(CERTS.cert, cert)
+        shutil.copy(CERTS.key, key)
+        proc, base = lib.start_demo_site(self, self.www, self.data, '-p', 'HTTP/1.1',
+                                         '--tls-cert', cert, '--tls-key', key)
+        port = self.check_banner(proc, base)
+        any_certificate = ssl.create_default_context()
+        any_certificate.check_hostname = False
+        any_certificate.verify_mode = ssl.CERT_NONE
+
+        def presented():
+            with socket.create_connection((lib.LOCALHOST, port), timeout=10) as raw:
+                with any_certificate.wrap_socket(raw) as tls:
+                    return tls.getpeercert(binary_form=True)
+
+        def der(path):
+            with open(path) as f:
+                return ssl.PEM_cert_to_DER_cert(f.read())
+
+        def reload_and_wait(text):
+            since = len(proc.stderr.text())
+            proc.send_signal(signal.SIGHUP)
+            self.assertTrue(proc.stderr.wait_for(lambda log: text in log[since:], 5.0),
+                            proc.stderr.text())
+
+        self.assertEqual(presented(), der(CERTS.cert))
+        kept = http.client.HTTPSConnection(lib.LOCALHOST, port, timeout=10,
+                                           context=any_certificate)
+        self.addCleanup(kept.close)
+        kept.request('GET', '/')
+        self.assertEqual(kept.getresponse().read(), self.index)
+        shutil.copy(CERTS.renewed_cert, cert)  # a renewal, as certbot writes it
+        shutil.copy(CERTS.renewed_key, key)
+        reload_and_wait('cgihttpserver: TLS certificate and key reloaded\n')
+        self.assertEqual(presented(), der(CERTS.renewed_cert))
+        kept.request('GET', '/')  # an open connection goes on with its session
+        self.assertEqual(kept.getresponse().read(), self.index)
+        with open(key, 'w') as f:
+            f.write('not a key\n')
+        reload_and_wait('cgihttpserver: cannot reload the TLS certificate or key, still '
+                        'serving the previous ones: ')
+        self.assertEqual(presented(), der(CERTS.renewed_cert))
+        self.assertTrue(proc.running())
 
     def run_demo(self, *options):
         return lib.run_program([lib.binary('CGIHTTP_DEMO'), '-b', lib.LOCALHOST, '-d', self.www]

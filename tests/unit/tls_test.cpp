@@ -333,6 +333,45 @@ TEST_SUITE("tls") {
         CHECK_THROWS_AS(cgihttp::tls_context::from_files("/nonexistent.pem"), std::system_error);
     }
 
+    TEST_CASE("reload_files serves new connections with the new certificate, open ones keep "
+              "theirs, and a failed reload keeps the current one") {
+        const identity& first = test_identity();
+        const identity second = make_identity();
+        temp_file cert(first.certificate), key(first.key), next_cert(second.certificate),
+            next_key(second.key);
+        const auto context = cgihttp::tls_context::from_files(cert.path(), key.path());
+        // The certificate (PEM) a client on `pair` is shown by `stream`, the server's end.
+        const auto presented = [&](socket_pair& pair, cgihttp::stream_ref& stream) {
+            std::string pem;
+            std::thread client_thread([&] {
+                tls_client client(pair.client());
+                REQUIRE(client.connect());
+                std::unique_ptr<X509, decltype(&X509_free)> peer(
+                    SSL_get1_peer_certificate(client.ssl.get()), &X509_free);
+                REQUIRE(peer);
+                pem = pem_of([&](BIO* b) { return PEM_write_bio_X509(b, peer.get()); });
+                client.write("x");
+            });
+            CHECK(read_exactly(stream, 1) == "x");
+            client_thread.join();
+            return pem;
+        };
+        const auto presented_to_new = [&] {
+            socket_pair pair;
+            const auto stream = context->wrap(pair.server(), 5s);
+            return presented(pair, *stream);
+        };
+        CHECK(presented_to_new() == first.certificate);
+        socket_pair early; // wrapped before the reload, its handshake after it
+        const auto wrapped_early = context->wrap(early.server(), 5s);
+        context->reload_files(next_cert.path(), next_key.path());
+        CHECK(presented_to_new() == second.certificate);
+        CHECK(presented(early, *wrapped_early) == first.certificate);
+        CHECK_THROWS_AS(context->reload_files("/nonexistent.pem"), std::system_error);
+        CHECK_THROWS_AS(context->reload_files(cert.path(), next_key.path()), std::system_error);
+        CHECK(presented_to_new() == second.certificate);
+    }
+
     TEST_CASE("a user's own loop serves a handler over a tls_stream") {
         struct hello : cgihttp::BaseRequestHandler<hello> {
             void do_GET() {
