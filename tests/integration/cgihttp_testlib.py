@@ -121,6 +121,23 @@ class _Collector(threading.Thread):
                 self.cond.wait(left)
 
 
+# What AddressSanitizer, LeakSanitizer, UndefinedBehaviorSanitizer and ThreadSanitizer print.
+SANITIZER_REPORT = re.compile(r'==\d+==ERROR: \w+Sanitizer|: runtime error: |'
+                              r'WARNING: ThreadSanitizer')
+# UBSan's vptr check probes memory through a pipe: with no descriptor left it reports valid
+# objects. Its reports all say "... address X which does not point to an object of type T".
+_NOT_VPTR = r'(?!(?:member call on|member access within|downcast of) address \S+ which does not point)'
+_REPORT_BUT_VPTR = re.compile(SANITIZER_REPORT.pattern.replace(': runtime error: ',
+                                                               ': runtime error: ' + _NOT_VPTR))
+
+
+def sanitizer_report(text, tolerate_vptr=False):
+    """The first sanitizer report in a program's output, or None; with tolerate_vptr, UBSan's
+    vptr reports do not count (for a server run out of descriptors on purpose)."""
+    match = (_REPORT_BUT_VPTR if tolerate_vptr else SANITIZER_REPORT).search(text)
+    return match and text[match.start():][:4000]
+
+
 class ServerProcess:
     """A program under test, run with its output collected.
 
@@ -140,6 +157,7 @@ class ServerProcess:
         self.stdout.start()
         self.stderr.start()
         self.ready_match = None
+        self.tolerate_vptr_reports = False  # see sanitizer_report()
         if ready is not None:
             pattern = re.compile(ready)
             self.ready_match = self.stdout.wait_for(pattern.search, timeout)
@@ -173,7 +191,9 @@ class ServerProcess:
 
     def stop(self, sig=signal.SIGTERM, timeout=5.0):
         """Signals the process, kills it if it has not exited within `timeout`, reaps it and
-        its output threads. Returns the exit code. Safe to call more than once."""
+        its output threads. Returns the exit code. Safe to call more than once. Raises
+        AssertionError when a sanitizer reported anything (a leak at exit included, which
+        nothing else would notice)."""
         if self.proc.poll() is None:
             try:
                 self.proc.send_signal(sig)
@@ -182,6 +202,9 @@ class ServerProcess:
                 self.proc.kill()
                 self.proc.wait()
         self._finish()
+        report = sanitizer_report(self.stderr.text(), self.tolerate_vptr_reports)
+        if report:
+            raise AssertionError('%s: sanitizer report:\n%s' % (' '.join(self.argv), report))
         return self.proc.returncode
 
     def kill(self):
