@@ -505,6 +505,8 @@ cgi_environment CGIRequestHandler<Derived>::make_environment(
     env.set("REQUEST_SCHEME", scheme);
     // As Apache and nginx tell PHP and others; never inherited from the server's environment.
     scheme == "https" ? env.set("HTTPS", "on") : env.unset("HTTPS");
+    for (const auto& [name, value] : this->connection_stream().security_variables())
+        env.set(name, value);
     env.set("REDIRECT_STATUS", "200");
     if (run_as) { // as su does: the server's HOME is not the script user's
         env.set("HOME", run_as->home);

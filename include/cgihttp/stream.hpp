@@ -21,8 +21,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <system_error>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include <poll.h>
 #include <sys/sendfile.h>
@@ -99,6 +102,12 @@ public:
     /// Received bytes the stream holds already decoded, which poll() on native_handle()
     /// cannot see (TLS plaintext of a record read in part).
     virtual bool has_buffered_input() const noexcept { return false; }
+
+    /// What a CGI script may learn of the connection's security, as Apache's mod_ssl names
+    /// it (SSL_PROTOCOL, SSL_CIPHER, SSL_TLS_SNI); empty for a plain stream.
+    virtual std::vector<std::pair<std::string, std::string>> security_variables() const {
+        return {};
+    }
 
     /// False while a TLS handshake is still under way (its own deadline applies).
     virtual bool established() const noexcept { return true; }

@@ -24,6 +24,8 @@
 #include <mutex>
 #include <string>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -107,6 +109,18 @@ public:
             SSL_shutdown(ssl_.get()); // sends close_notify; the peer's is not waited for
         }
         ::shutdown(fd_, SHUT_WR);
+    }
+
+    std::vector<std::pair<std::string, std::string>> security_variables() const override {
+        std::vector<std::pair<std::string, std::string>> variables;
+        if (!established()) return variables;
+        variables.emplace_back("SSL_PROTOCOL", SSL_get_version(ssl()));
+        if (const char* cipher = SSL_get_cipher_name(ssl()))
+            variables.emplace_back("SSL_CIPHER", cipher);
+        // The name the client asked for, for scripts that serve several names.
+        if (const char* name = SSL_get_servername(ssl(), TLSEXT_NAMETYPE_host_name))
+            variables.emplace_back("SSL_TLS_SNI", name);
+        return variables;
     }
 
     /// The protocol ALPN chose ("http/1.1"), empty when none.

@@ -194,8 +194,11 @@ private:
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <system_error>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include <poll.h>
 #include <sys/sendfile.h>
@@ -272,6 +275,12 @@ public:
     /// Received bytes the stream holds already decoded, which poll() on native_handle()
     /// cannot see (TLS plaintext of a record read in part).
     virtual bool has_buffered_input() const noexcept { return false; }
+
+    /// What a CGI script may learn of the connection's security, as Apache's mod_ssl names
+    /// it (SSL_PROTOCOL, SSL_CIPHER, SSL_TLS_SNI); empty for a plain stream.
+    virtual std::vector<std::pair<std::string, std::string>> security_variables() const {
+        return {};
+    }
 
     /// False while a TLS handshake is still under way (its own deadline applies).
     virtual bool established() const noexcept { return true; }
@@ -5810,6 +5819,8 @@ cgi_environment CGIRequestHandler<Derived>::make_environment(
     env.set("REQUEST_SCHEME", scheme);
     // As Apache and nginx tell PHP and others; never inherited from the server's environment.
     scheme == "https" ? env.set("HTTPS", "on") : env.unset("HTTPS");
+    for (const auto& [name, value] : this->connection_stream().security_variables())
+        env.set(name, value);
     env.set("REDIRECT_STATUS", "200");
     if (run_as) { // as su does: the server's HOME is not the script user's
         env.set("HOME", run_as->home);
@@ -6940,6 +6951,8 @@ private:
 #include <mutex>
 #include <string>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -7023,6 +7036,18 @@ public:
             SSL_shutdown(ssl_.get()); // sends close_notify; the peer's is not waited for
         }
         ::shutdown(fd_, SHUT_WR);
+    }
+
+    std::vector<std::pair<std::string, std::string>> security_variables() const override {
+        std::vector<std::pair<std::string, std::string>> variables;
+        if (!established()) return variables;
+        variables.emplace_back("SSL_PROTOCOL", SSL_get_version(ssl()));
+        if (const char* cipher = SSL_get_cipher_name(ssl()))
+            variables.emplace_back("SSL_CIPHER", cipher);
+        // The name the client asked for, for scripts that serve several names.
+        if (const char* name = SSL_get_servername(ssl(), TLSEXT_NAMETYPE_host_name))
+            variables.emplace_back("SSL_TLS_SNI", name);
+        return variables;
     }
 
     /// The protocol ALPN chose ("http/1.1"), empty when none.

@@ -498,6 +498,15 @@ class HTTPSServerTest(HTTPSCase):
         self.assertEqual(env['QUERY_STRING'], 'a=1&b=2')
         self.assertEqual(env['PATH_INFO'], '/extra')
         self.assertEqual(env['REMOTE_ADDR'], '127.0.0.1')
+        # mod_ssl's names: what this connection negotiated; no SNI for an address.
+        self.assertEqual(env['SSL_PROTOCOL'], con.sock.version())
+        self.assertEqual(env['SSL_CIPHER'], con.sock.cipher()[0])
+        self.assertNotIn('SSL_TLS_SNI', env)
+        by_name = http.client.HTTPSConnection('localhost', self.port, timeout=20,
+                                              context=client_context())
+        self.addCleanup(by_name.close)
+        by_name.request('GET', '/cgi-bin/env.py')
+        self.assertEqual(json.loads(by_name.getresponse().read())['SSL_TLS_SNI'], 'localhost')
 
     def test_chunked_upload_from_a_generator(self):
         payload = random.Random('chunked' + RUN).randbytes(UPLOAD_SIZE)

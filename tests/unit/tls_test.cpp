@@ -157,6 +157,7 @@ TEST_SUITE("tls") {
         const auto context = server_context();
         auto stream = context->wrap(pair.server(), 5s);
         CHECK_FALSE(stream->established());
+        CHECK(stream->security_variables().empty());
         std::thread client_thread([&] {
             tls_client client(pair.client(), std::string("\x02h2\x08http/1.1", 12));
             REQUIRE(client.connect());
@@ -166,6 +167,12 @@ TEST_SUITE("tls") {
         CHECK(read_exactly(*stream, 5) == "hello");
         CHECK(stream->established());
         CHECK(static_cast<cgihttp::tls_stream&>(*stream).alpn_protocol() == "http/1.1");
+        const auto variables = stream->security_variables();
+        REQUIRE(variables.size() == 3);
+        CHECK(variables[0] == std::pair<std::string, std::string>("SSL_PROTOCOL", "TLSv1.3"));
+        CHECK(variables[1].first == "SSL_CIPHER");
+        CHECK_FALSE(variables[1].second.empty());
+        CHECK(variables[2] == std::pair<std::string, std::string>("SSL_TLS_SNI", "localhost"));
         std::error_code ec;
         CHECK(stream->write_some("world", 5, ec) == 5);
         CHECK_FALSE(ec);
