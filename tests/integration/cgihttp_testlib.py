@@ -286,7 +286,7 @@ def run_program(argv, timeout=10.0):
 
 
 # ---------------------------------------------------------------------------------------
-# /proc: a server's descriptors, memory and children
+# /proc: a server's descriptors, memory and children, and processes by command line
 
 def status_field(pid, name):
     """A number from /proc/PID/status (kB for memory, a count for Threads)."""
@@ -332,6 +332,34 @@ def settled_fd_count(pid, limit, timeout=4.0):
         count = fd_count(pid)
         if count <= limit or time.monotonic() > deadline:
             return count
+        time.sleep(0.02)
+
+
+def processes_with(text):
+    """(pid, cmdline) of every live process whose command line contains `text`."""
+    found = []
+    needle = text.encode()
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/cmdline' % entry, 'rb') as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        if needle in cmdline:
+            found.append((int(entry), cmdline.replace(b'\0', b' ').decode('latin-1')))
+    return found
+
+
+def wait_for_processes(text, present, timeout):
+    """Waits until processes matching `text` exist (present) or are all gone; returns the
+    last scan."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = processes_with(text)
+        if bool(found) == present or time.monotonic() > deadline:
+            return found
         time.sleep(0.02)
 
 

@@ -30,8 +30,9 @@ import unittest
 import uuid
 
 import cgihttp_testlib as lib
-from cgihttp_testlib import (fd_count, fd_targets, settled_fd_count, stable_fd_count,
-                             status_field, zombie_children)
+from cgihttp_testlib import (fd_count, fd_targets, processes_with, settled_fd_count,
+                             stable_fd_count, status_field, wait_for_processes,
+                             zombie_children)
 
 RUN = uuid.uuid4().hex[:12]  # makes this run's process markers unique on the machine
 SLEEPER = "python3 -c 'import time; time.sleep(60)'"
@@ -187,34 +188,6 @@ def start_cgi_server(testcase_class, root, *options, env=None):
 
 # ---------------------------------------------------------------------------------------
 # /proc
-
-def processes_with(text):
-    """(pid, cmdline) of every live process whose command line contains `text`."""
-    found = []
-    needle = text.encode()
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open('/proc/%s/cmdline' % entry, 'rb') as f:
-                cmdline = f.read()
-        except OSError:
-            continue
-        if needle in cmdline:
-            found.append((int(entry), cmdline.replace(b'\0', b' ').decode('latin-1')))
-    return found
-
-
-def wait_for_processes(text, present, timeout):
-    """Waits until processes matching `text` exist (present) or are all gone; returns the
-    last scan."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = processes_with(text)
-        if bool(found) == present or time.monotonic() > deadline:
-            return found
-        time.sleep(0.02)
-
 
 def io_written(pid):
     """Bytes process `pid` has written (wchar of /proc/PID/io)."""

@@ -40,7 +40,8 @@ import uuid
 import warnings
 
 import cgihttp_testlib as lib
-from cgihttp_testlib import fd_targets, settled_fd_count, stable_fd_count, zombie_children
+from cgihttp_testlib import (fd_targets, settled_fd_count, stable_fd_count,
+                             wait_for_processes, zombie_children)
 
 RUN = uuid.uuid4().hex[:12]  # makes this run's process markers unique on the machine
 PASSWORD = 'tls-test-%s' % RUN
@@ -201,37 +202,6 @@ def curl(port, path, *options, host='localhost', timeout=30):
         fields = [(n.strip(), v.strip()) for n, _, v in (line.partition(':')
                                                          for line in lines[1:])]
     return CurlResult(result.returncode, status, fields, body, result.stderr, result.stdout)
-
-
-# ---------------------------------------------------------------------------------------
-# /proc
-
-def processes_with(text):
-    """(pid, cmdline) of every live process whose command line contains `text`."""
-    found = []
-    needle = text.encode()
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open('/proc/%s/cmdline' % entry, 'rb') as f:
-                cmdline = f.read()
-        except OSError:
-            continue
-        if needle in cmdline:
-            found.append((int(entry), cmdline.replace(b'\0', b' ').decode('latin-1')))
-    return found
-
-
-def wait_for_processes(text, present, timeout):
-    """Waits until processes matching `text` exist (present) or are all gone; returns the
-    last scan."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = processes_with(text)
-        if bool(found) == present or time.monotonic() > deadline:
-            return found
-        time.sleep(0.02)
 
 
 # ---------------------------------------------------------------------------------------
