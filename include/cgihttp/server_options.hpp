@@ -27,8 +27,8 @@ struct server_options {
     std::size_t max_threads = 512;
     /// Listen backlog.
     int backlog = 1024;
-    /// Most connections open at once; more are accepted, answered 503 (Retry-After: 1) and
-    /// closed. 0: half the process's descriptor limit (RLIMIT_NOFILE).
+    /// Most connections open at once; more are accepted, answered 503 (Retry-After: 1; over
+    /// HTTPS not answered) and closed. 0: half the process's descriptor limit (RLIMIT_NOFILE).
     std::size_t max_connections = 0;
     /// Serve HTTPS: the TLS settings, e.g. tls_context::from_files(cert, key) from
     /// cgihttp/tls.hpp. Empty: plain HTTP.
