@@ -7,7 +7,6 @@
 #include "connection_info.hpp"
 #include "detail/class_attribute.hpp"
 #include "detail/connection_registry.hpp"
-#include "detail/sigpipe.hpp"
 #include "request_parser.hpp"
 #include "server_options.hpp"
 #include "stream.hpp"
@@ -27,7 +26,6 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 
 namespace cgihttp {
@@ -63,12 +61,9 @@ public:
         socket_.native_non_blocking(true, ec);
         fd_ = socket_.native_handle();
         plain_ = socket_stream(fd_, state_.options.io_timeout);
-        if (state_.options.tls) {
-            secure_ = state_.options.tls->wrap(fd_, state_.options.io_timeout);
-            stream_ = secure_.get();
-        }
+        if (state_.options.tls) secure_ = state_.options.tls->wrap(fd_, state_.options.io_timeout);
         handler_.wfile().allow_deferred_files(true);
-        handler_.attach(*stream_, peer_address(socket_), &state_.info);
+        handler_.attach(stream(), peer_address(socket_), &state_.info);
         state_.registry.add(this);
         registered_ = true;
     }
@@ -76,7 +71,7 @@ public:
     /// Waits for the first request (after open()); a TLS handshake comes first, under its
     /// own timeout.
     void start() {
-        handshaking_ = !stream_->established();
+        handshaking_ = !stream().established();
         head_deadline_ = detail::steady_now_ms() + (handshaking_ ? state_.options.handshake_timeout
                                                                  : state_.options.header_timeout)
                                                        .count();
@@ -85,6 +80,7 @@ public:
 
 private:
     buffered_reader& input() noexcept { return handler_.connection_input(); }
+    stream_ref& stream() noexcept { return secure_ ? *secure_ : plain_; }
 
     /// Reads until the buffered bytes hold a whole request head, then serves it. Reads
     /// without waiting as long as bytes come; then waits for the socket's readiness.
@@ -98,10 +94,10 @@ private:
             const auto space = input().prepare(4096);
             std::error_code ec;
             readiness wait_for = readiness::readable;
-            const std::size_t n = stream_->read_available(static_cast<char*>(space.data()),
+            const std::size_t n = stream().read_available(static_cast<char*>(space.data()),
                                                           space.size(), ec, wait_for);
             input().commit(n);
-            if (handshaking_ && stream_->established()) {
+            if (handshaking_ && stream().established()) {
                 handshaking_ = false;
                 head_deadline_ = detail::steady_now_ms() + state_.options.header_timeout.count();
             }
@@ -232,7 +228,7 @@ private:
         while (file.count > 0) {
             std::error_code ec;
             readiness wait_for = readiness::writable;
-            const std::size_t n = stream_->send_file_available(
+            const std::size_t n = stream().send_file_available(
                 file.fd, file.offset, std::min<std::uint64_t>(file.count, send_piece), ec,
                 wait_for);
             if (ec && ec != asio::error::would_block) {
@@ -262,7 +258,7 @@ private:
     /// it closes: closing with unread input would reset the connection and could destroy the
     /// response before the client reads it (the lingering close of Apache, lighttpd, nginx).
     void close_gracefully() {
-        stream_->shutdown_send();
+        stream().shutdown_send();
         if (drain() || state_.options.linger_timeout.count() <= 0) {
             close_now();
             return;
@@ -322,7 +318,6 @@ private:
     asio::ip::tcp::socket socket_;
     socket_stream plain_{-1};
     std::unique_ptr<stream_ref> secure_; // the TLS stream over the socket, for HTTPS
-    stream_ref* stream_ = &plain_;
     Handler handler_;
     head_scanner scanner_;
     std::int64_t head_deadline_ = 0;

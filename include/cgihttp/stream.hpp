@@ -179,7 +179,9 @@ public:
     void set_timeout(std::chrono::milliseconds timeout) noexcept { timeout_ = timeout; }
 
     std::size_t read_some(char* data, std::size_t size, std::error_code& ec) override {
-        return retry(POLLIN, ec, [&] { return ::recv(fd_, data, size, MSG_DONTWAIT); });
+        return detail::retry_when_ready(fd_, timeout_, ec, [&](auto& e, readiness& w) {
+            return read_available(data, size, e, w);
+        });
     }
 
     std::size_t read_available(char* data, std::size_t size, std::error_code& ec,
@@ -202,12 +204,12 @@ public:
     std::size_t write_some(const char* data, std::size_t size, std::error_code& ec,
                            bool more = false) override {
         const int flags = MSG_DONTWAIT | MSG_NOSIGNAL | (more ? MSG_MORE : 0);
-        return retry(POLLOUT, ec, [&] { return ::send(fd_, data, size, flags); });
+        return retry_write(ec, [&] { return ::send(fd_, data, size, flags); });
     }
 
     std::size_t send_file(int file_fd, std::uint64_t& offset, std::size_t count,
                           std::error_code& ec) override {
-        return retry(POLLOUT, ec, [&] { return sendfile_once(file_fd, offset, count); });
+        return retry_write(ec, [&] { return sendfile_once(file_fd, offset, count); });
     }
 
 private:
@@ -219,12 +221,12 @@ private:
         return n;
     }
 
-    /// Runs a non-blocking call until it makes progress, waiting for readiness in between.
+    /// Runs a non-blocking write until it makes progress, waiting for writability in between.
     template <class Call>
-    std::size_t retry(short events, std::error_code& ec, Call call) {
+    std::size_t retry_write(std::error_code& ec, Call call) {
         return detail::retry_when_ready(fd_, timeout_, ec, [&](std::error_code& e, readiness& w) {
-            w = events == POLLIN ? readiness::readable : readiness::writable;
-            return attempt(events, e, call);
+            w = readiness::writable;
+            return attempt(POLLOUT, e, call);
         });
     }
 

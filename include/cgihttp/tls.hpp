@@ -89,13 +89,13 @@ public:
     std::size_t read_available(char* data, std::size_t size, std::error_code& ec,
                                readiness& wait_for) override {
         return attempt(ec, wait_for,
-                       [&](std::size_t& n) { return SSL_read_ex(ssl(), data, size, &n); });
+                       [&](std::size_t& n) { return SSL_read_ex(native_ssl(), data, size, &n); });
     }
 
     std::size_t write_available(const char* data, std::size_t size, std::error_code& ec,
                                 readiness& wait_for) override {
         return attempt(ec, wait_for,
-                       [&](std::size_t& n) { return SSL_write_ex(ssl(), data, size, &n); });
+                       [&](std::size_t& n) { return SSL_write_ex(native_ssl(), data, size, &n); });
     }
 
     bool has_buffered_input() const noexcept override { return SSL_pending(ssl_.get()) > 0; }
@@ -114,11 +114,11 @@ public:
     std::vector<std::pair<std::string, std::string>> security_variables() const override {
         std::vector<std::pair<std::string, std::string>> variables;
         if (!established()) return variables;
-        variables.emplace_back("SSL_PROTOCOL", SSL_get_version(ssl()));
-        if (const char* cipher = SSL_get_cipher_name(ssl()))
+        variables.emplace_back("SSL_PROTOCOL", SSL_get_version(native_ssl()));
+        if (const char* cipher = SSL_get_cipher_name(native_ssl()))
             variables.emplace_back("SSL_CIPHER", cipher);
         // The name the client asked for, for scripts that serve several names.
-        if (const char* name = SSL_get_servername(ssl(), TLSEXT_NAMETYPE_host_name))
+        if (const char* name = SSL_get_servername(native_ssl(), TLSEXT_NAMETYPE_host_name))
             variables.emplace_back("SSL_TLS_SNI", name);
         return variables;
     }
@@ -132,8 +132,6 @@ public:
     }
 
 private:
-    SSL* ssl() const noexcept { return ssl_.get(); }
-
     /// Runs one OpenSSL call without waiting: the bytes it moved, or 0 with ec set to
     /// would_block (and `wait_for`), eof, or the failure. After a failure OpenSSL must not
     /// be used again, so every later call fails too.
@@ -152,7 +150,7 @@ private:
             ec.clear();
             return n;
         }
-        switch (SSL_get_error(ssl(), result)) {
+        switch (SSL_get_error(native_ssl(), result)) {
         case SSL_ERROR_WANT_READ:
             wait_for = readiness::readable;
             ec = asio::error::would_block;

@@ -352,7 +352,9 @@ public:
     void set_timeout(std::chrono::milliseconds timeout) noexcept { timeout_ = timeout; }
 
     std::size_t read_some(char* data, std::size_t size, std::error_code& ec) override {
-        return retry(POLLIN, ec, [&] { return ::recv(fd_, data, size, MSG_DONTWAIT); });
+        return detail::retry_when_ready(fd_, timeout_, ec, [&](auto& e, readiness& w) {
+            return read_available(data, size, e, w);
+        });
     }
 
     std::size_t read_available(char* data, std::size_t size, std::error_code& ec,
@@ -375,12 +377,12 @@ public:
     std::size_t write_some(const char* data, std::size_t size, std::error_code& ec,
                            bool more = false) override {
         const int flags = MSG_DONTWAIT | MSG_NOSIGNAL | (more ? MSG_MORE : 0);
-        return retry(POLLOUT, ec, [&] { return ::send(fd_, data, size, flags); });
+        return retry_write(ec, [&] { return ::send(fd_, data, size, flags); });
     }
 
     std::size_t send_file(int file_fd, std::uint64_t& offset, std::size_t count,
                           std::error_code& ec) override {
-        return retry(POLLOUT, ec, [&] { return sendfile_once(file_fd, offset, count); });
+        return retry_write(ec, [&] { return sendfile_once(file_fd, offset, count); });
     }
 
 private:
@@ -392,12 +394,12 @@ private:
         return n;
     }
 
-    /// Runs a non-blocking call until it makes progress, waiting for readiness in between.
+    /// Runs a non-blocking write until it makes progress, waiting for writability in between.
     template <class Call>
-    std::size_t retry(short events, std::error_code& ec, Call call) {
+    std::size_t retry_write(std::error_code& ec, Call call) {
         return detail::retry_when_ready(fd_, timeout_, ec, [&](std::error_code& e, readiness& w) {
-            w = events == POLLIN ? readiness::readable : readiness::writable;
-            return attempt(events, e, call);
+            w = readiness::writable;
+            return attempt(POLLOUT, e, call);
         });
     }
 
@@ -6155,7 +6157,6 @@ public:
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 
 namespace cgihttp {
@@ -6191,12 +6192,9 @@ public:
         socket_.native_non_blocking(true, ec);
         fd_ = socket_.native_handle();
         plain_ = socket_stream(fd_, state_.options.io_timeout);
-        if (state_.options.tls) {
-            secure_ = state_.options.tls->wrap(fd_, state_.options.io_timeout);
-            stream_ = secure_.get();
-        }
+        if (state_.options.tls) secure_ = state_.options.tls->wrap(fd_, state_.options.io_timeout);
         handler_.wfile().allow_deferred_files(true);
-        handler_.attach(*stream_, peer_address(socket_), &state_.info);
+        handler_.attach(stream(), peer_address(socket_), &state_.info);
         state_.registry.add(this);
         registered_ = true;
     }
@@ -6204,7 +6202,7 @@ public:
     /// Waits for the first request (after open()); a TLS handshake comes first, under its
     /// own timeout.
     void start() {
-        handshaking_ = !stream_->established();
+        handshaking_ = !stream().established();
         head_deadline_ = detail::steady_now_ms() + (handshaking_ ? state_.options.handshake_timeout
                                                                  : state_.options.header_timeout)
                                                        .count();
@@ -6213,6 +6211,7 @@ public:
 
 private:
     buffered_reader& input() noexcept { return handler_.connection_input(); }
+    stream_ref& stream() noexcept { return secure_ ? *secure_ : plain_; }
 
     /// Reads until the buffered bytes hold a whole request head, then serves it. Reads
     /// without waiting as long as bytes come; then waits for the socket's readiness.
@@ -6226,10 +6225,10 @@ private:
             const auto space = input().prepare(4096);
             std::error_code ec;
             readiness wait_for = readiness::readable;
-            const std::size_t n = stream_->read_available(static_cast<char*>(space.data()),
+            const std::size_t n = stream().read_available(static_cast<char*>(space.data()),
                                                           space.size(), ec, wait_for);
             input().commit(n);
-            if (handshaking_ && stream_->established()) {
+            if (handshaking_ && stream().established()) {
                 handshaking_ = false;
                 head_deadline_ = detail::steady_now_ms() + state_.options.header_timeout.count();
             }
@@ -6360,7 +6359,7 @@ private:
         while (file.count > 0) {
             std::error_code ec;
             readiness wait_for = readiness::writable;
-            const std::size_t n = stream_->send_file_available(
+            const std::size_t n = stream().send_file_available(
                 file.fd, file.offset, std::min<std::uint64_t>(file.count, send_piece), ec,
                 wait_for);
             if (ec && ec != asio::error::would_block) {
@@ -6390,7 +6389,7 @@ private:
     /// it closes: closing with unread input would reset the connection and could destroy the
     /// response before the client reads it (the lingering close of Apache, lighttpd, nginx).
     void close_gracefully() {
-        stream_->shutdown_send();
+        stream().shutdown_send();
         if (drain() || state_.options.linger_timeout.count() <= 0) {
             close_now();
             return;
@@ -6450,7 +6449,6 @@ private:
     asio::ip::tcp::socket socket_;
     socket_stream plain_{-1};
     std::unique_ptr<stream_ref> secure_; // the TLS stream over the socket, for HTTPS
-    stream_ref* stream_ = &plain_;
     Handler handler_;
     head_scanner scanner_;
     std::int64_t head_deadline_ = 0;
@@ -7016,13 +7014,13 @@ public:
     std::size_t read_available(char* data, std::size_t size, std::error_code& ec,
                                readiness& wait_for) override {
         return attempt(ec, wait_for,
-                       [&](std::size_t& n) { return SSL_read_ex(ssl(), data, size, &n); });
+                       [&](std::size_t& n) { return SSL_read_ex(native_ssl(), data, size, &n); });
     }
 
     std::size_t write_available(const char* data, std::size_t size, std::error_code& ec,
                                 readiness& wait_for) override {
         return attempt(ec, wait_for,
-                       [&](std::size_t& n) { return SSL_write_ex(ssl(), data, size, &n); });
+                       [&](std::size_t& n) { return SSL_write_ex(native_ssl(), data, size, &n); });
     }
 
     bool has_buffered_input() const noexcept override { return SSL_pending(ssl_.get()) > 0; }
@@ -7041,11 +7039,11 @@ public:
     std::vector<std::pair<std::string, std::string>> security_variables() const override {
         std::vector<std::pair<std::string, std::string>> variables;
         if (!established()) return variables;
-        variables.emplace_back("SSL_PROTOCOL", SSL_get_version(ssl()));
-        if (const char* cipher = SSL_get_cipher_name(ssl()))
+        variables.emplace_back("SSL_PROTOCOL", SSL_get_version(native_ssl()));
+        if (const char* cipher = SSL_get_cipher_name(native_ssl()))
             variables.emplace_back("SSL_CIPHER", cipher);
         // The name the client asked for, for scripts that serve several names.
-        if (const char* name = SSL_get_servername(ssl(), TLSEXT_NAMETYPE_host_name))
+        if (const char* name = SSL_get_servername(native_ssl(), TLSEXT_NAMETYPE_host_name))
             variables.emplace_back("SSL_TLS_SNI", name);
         return variables;
     }
@@ -7059,8 +7057,6 @@ public:
     }
 
 private:
-    SSL* ssl() const noexcept { return ssl_.get(); }
-
     /// Runs one OpenSSL call without waiting: the bytes it moved, or 0 with ec set to
     /// would_block (and `wait_for`), eof, or the failure. After a failure OpenSSL must not
     /// be used again, so every later call fails too.
@@ -7079,7 +7075,7 @@ private:
             ec.clear();
             return n;
         }
-        switch (SSL_get_error(ssl(), result)) {
+        switch (SSL_get_error(native_ssl(), result)) {
         case SSL_ERROR_WANT_READ:
             wait_for = readiness::readable;
             ec = asio::error::would_block;
