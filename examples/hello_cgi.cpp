@@ -1,31 +1,14 @@
 // hello_cgi.cpp - a CGI program in C++ (any executable can be one): reads its request from
 // the environment, writes a header block and a page. Built into examples/www/cgi-bin/.
+#include <cgihttp/html.hpp>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 namespace {
 std::string escape(const char* text) {
-    std::string out;
-    for (const char* p = text ? text : ""; *p; ++p) {
-        switch (*p) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        default:
-            out += *p;
-        }
-    }
-    return out;
+    return cgihttp::html_escape(text ? text : "");
 }
 } // namespace
 
