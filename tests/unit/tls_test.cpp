@@ -100,6 +100,14 @@ struct socket_pair {
     int fds[2];
 };
 
+/// A socket pair whose server end a tls_stream of server_context() speaks on.
+struct tls_pair : socket_pair {
+    explicit tls_pair(std::chrono::milliseconds timeout = 5s)
+        : context(server_context()), stream(context->wrap(server(), timeout)) {}
+    std::shared_ptr<cgihttp::tls_context> context;
+    std::unique_ptr<cgihttp::stream_ref> stream;
+};
+
 /// An OpenSSL client on the blocking end, offering `alpn` (wire format).
 struct tls_client {
     explicit tls_client(int fd, std::string alpn = std::string("\x08http/1.1", 9),
@@ -153,9 +161,8 @@ std::string read_exactly(cgihttp::stream_ref& stream, std::size_t size) {
 
 TEST_SUITE("tls") {
     TEST_CASE("the handshake happens in the first read, then data flows both ways") {
-        socket_pair pair;
-        const auto context = server_context();
-        auto stream = context->wrap(pair.server(), 5s);
+        tls_pair pair;
+        auto& stream = pair.stream;
         CHECK_FALSE(stream->established());
         CHECK(stream->security_variables().empty());
         std::thread client_thread([&] {
@@ -193,9 +200,8 @@ TEST_SUITE("tls") {
     }
 
     TEST_CASE("read_available never waits: it names the readiness to wait for") {
-        socket_pair pair;
-        const auto context = server_context();
-        auto stream = context->wrap(pair.server(), 5s);
+        tls_pair pair;
+        auto& stream = pair.stream;
         char buffer[16];
         std::error_code ec;
         cgihttp::readiness wait_for = cgihttp::readiness::writable;
@@ -228,9 +234,8 @@ TEST_SUITE("tls") {
     }
 
     TEST_CASE("plaintext left in a record is reported as buffered input") {
-        socket_pair pair;
-        const auto context = server_context();
-        auto stream = context->wrap(pair.server(), 5s);
+        tls_pair pair;
+        auto& stream = pair.stream;
         std::thread client_thread([&] {
             tls_client client(pair.client());
             REQUIRE(client.connect());
@@ -248,9 +253,8 @@ TEST_SUITE("tls") {
     }
 
     TEST_CASE("a read waits at most the timeout") {
-        socket_pair pair;
-        const auto context = server_context();
-        auto stream = context->wrap(pair.server(), 100ms);
+        tls_pair pair(100ms);
+        auto& stream = pair.stream;
         tls_client client(pair.client());
         std::thread client_thread([&] { REQUIRE(client.connect()); });
         std::error_code ec;
@@ -265,9 +269,8 @@ TEST_SUITE("tls") {
     }
 
     TEST_CASE("shutdown_send sends close_notify, and the client's reads as the end") {
-        socket_pair pair;
-        const auto context = server_context();
-        auto stream = context->wrap(pair.server(), 5s);
+        tls_pair pair;
+        auto& stream = pair.stream;
         int ended = 0;
         std::thread client_thread([&] {
             tls_client client(pair.client());
@@ -287,9 +290,8 @@ TEST_SUITE("tls") {
     }
 
     TEST_CASE("plain HTTP on the TLS side gets a cleartext 400 and an error naming it") {
-        socket_pair pair;
-        const auto context = server_context();
-        auto stream = context->wrap(pair.server(), 5s);
+        tls_pair pair;
+        auto& stream = pair.stream;
         const std::string request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
         REQUIRE(::write(pair.client(), request.data(), request.size()) ==
                 static_cast<ssize_t>(request.size()));
@@ -308,9 +310,8 @@ TEST_SUITE("tls") {
     }
 
     TEST_CASE("a TLS 1.1 client is refused") {
-        socket_pair pair;
-        const auto context = server_context();
-        auto stream = context->wrap(pair.server(), 5s);
+        tls_pair pair;
+        auto& stream = pair.stream;
         bool connected = true;
         std::thread client_thread([&] {
             tls_client client(pair.client(), {}, TLS1_1_VERSION);
